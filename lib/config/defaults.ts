@@ -1,0 +1,32 @@
+/**
+ * Every default mirrorfleet applies to a mirror.yaml, in one place. The README's defaults table
+ * is checked against this object by a test, so the two cannot drift apart.
+ */
+export const DEFAULTS = {
+  timezone: 'UTC',
+  coordinates: 'auto',
+  httpEnabled: true,
+  httpsEnabled: true,
+  /** "auto": one worker per 2 Mbit/s of bandwidth, at least Debian's 150 (N2). */
+  maxRequestWorkers: 'auto',
+  refuseIsoRanges: false,
+  listings: 'all',
+  rsyncEnabled: true,
+  /** Fedora's sample rsyncd.conf: "max connections = 100". */
+  rsyncMaxConnections: 100,
+  /** The Fedora guide's example port for the tier-1 daemon (N11). */
+  privateRsyncPort: 874,
+  /** The XCP-ng guide's Let's Encrypt workaround (N19). */
+  preferredChain: 'ISRG Root X1',
+  acmeServer: 'https://acme-v02.api.letsencrypt.org/directory',
+  storageSizeGiB: 'auto',
+  filesystem: 'ext4',
+  mountPoint: '/srv/mirror',
+  device: '/dev/vdb',
+  plannedYears: 2,
+  /** Extra room on top of tree + growth: --delay-updates needs a copy of what changes (N20). */
+  headroomPercent: 25,
+  trace: true,
+  mirrorManagerServer: 'https://mirrormanager.fedoraproject.org/xmlrpc',
+  mirrorManagerPasswordFile: '/etc/mirrorfleet/secrets/mirrormanager-password',
+} as const;

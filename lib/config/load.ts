@@ -1,0 +1,104 @@
+import * as fs from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { NodeConfig } from './node-config';
+import { checkPrerequisites } from './prerequisites';
+import { MirrorConfigError, Problem, SourceMap, didYouMean, formatProblem } from './problems';
+import { resolveConfig } from './resolve';
+import { MirrorConfigInput, configSchema } from './schema';
+
+/** Reads, validates and resolves a mirror.yaml. Throws one MirrorConfigError listing every problem. */
+export function loadConfigFile(file: string): NodeConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new MirrorConfigError(file, [`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
+  }
+  return parseConfig(text, file);
+}
+
+export function parseConfig(text: string, file = 'mirror.yaml'): NodeConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new MirrorConfigError(
+      file,
+      doc.errors.map((e) => {
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        return `${file}:${line}:${col} (YAML): ${e.message.split('\n')[0]} — valid YAML`;
+      }),
+    );
+  }
+  const map = new SourceMap(doc, lineCounter);
+  const raw = doc.toJSON();
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new MirrorConfigError(file, [`${file}:1:1 (top level): ${raw === null ? 'empty document' : 'not a mapping'} — a mapping with preset, hostname, admin, site, bandwidthMbps, ...`]);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.flatMap((issue) => issueToProblems(issue, valueAt(raw, issue.path as (string | number)[])));
+    throw new MirrorConfigError(file, sortByPosition(problems.map((p) => formatProblem(file, map, p))));
+  }
+  const input: MirrorConfigInput = parsed.data;
+  const { config, problems } = resolveConfig(input);
+  problems.push(...checkPrerequisites(input, config));
+  if (problems.length > 0) {
+    throw new MirrorConfigError(file, sortByPosition(problems.map((p) => formatProblem(file, map, p))));
+  }
+  return config;
+}
+
+function issueToProblems(issue: z.core.$ZodIssue, input: unknown): Problem[] {
+  const path = issue.path as (string | number)[];
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const known = knownKeys(path);
+      return issue.keys.map((key) => {
+        const guess = didYouMean(key, known);
+        return {
+          path,
+          atKey: key,
+          shown: 'unknown key',
+          allowed: `${guess ? `did you mean "${guess}"? ` : ''}allowed keys here: ${known.join(', ')}`,
+        };
+      });
+    }
+    case 'invalid_type':
+      if (input === undefined) return [{ path, shown: 'missing', allowed: `required: ${issue.message}` }];
+      return [{ path, allowed: issue.message }];
+    case 'invalid_value': {
+      const guess = typeof input === 'string' ? didYouMean(input, issue.values.map(String)) : undefined;
+      return [{ path, allowed: `${issue.message}${guess ? ` (did you mean "${guess}"?)` : ''}` }];
+    }
+    default:
+      return [{ path, allowed: issue.message }];
+  }
+}
+
+function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+  return path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined), root);
+}
+
+/** The keys the schema allows at a path, for unknown-key messages. */
+function knownKeys(path: readonly (string | number)[]): string[] {
+  let schema: z.core.$ZodType | undefined = configSchema;
+  for (const key of [...path, null]) {
+    while (schema && ['optional', 'default', 'nullable'].includes(schema._zod.def.type)) {
+      schema = (schema._zod.def as unknown as { innerType: z.core.$ZodType }).innerType;
+    }
+    if (!schema || key === null) break;
+    const def = schema._zod.def as unknown as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType };
+    schema = def.type === 'object' ? def.shape?.[key as string] : def.type === 'array' ? def.element : undefined;
+  }
+  const shape = (schema?._zod.def as unknown as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+function sortByPosition(lines: string[]): string[] {
+  const key = (l: string) => {
+    const m = /:(\d+):(\d+) /.exec(l);
+    return m ? Number(m[1]) * 10000 + Number(m[2]) : 0;
+  };
+  return [...lines].sort((a, b) => key(a) - key(b));
+}

@@ -1,0 +1,22 @@
+import { Preset } from './types';
+
+const GUIDE = 'mirrorfleet defaults (no project guide)';
+
+/** Any other project: the config lists its own trees; the defaults follow the brief. */
+export const CUSTOM: Preset = {
+  id: 'custom',
+  title: 'Custom project',
+  guide: GUIDE,
+  trees: [],
+  // Hourly is the laxest cadence any of the three guides accepts.
+  schedule: { everyMinutes: 60 },
+  randomizedDelayMinutes: 5,
+  // No guide: size from storage.sizeGiB or these conservative figures.
+  sizing: { treeGiB: 100, growthGiBPerYear: 20, source: `${GUIDE}: 100 GiB, 20 GiB a year` },
+  // The brief's floor for every mirror (N23).
+  minimumBandwidthMbps: { mbps: 100, quote: { guide: 'mirrorfleet brief N23', text: 'Instance and network sizing fit the 100 Mbit/s minimum.' } },
+  requiredListings: [],
+  requires: {},
+  allowedExcludes: 'any',
+  metadataPatterns: ['\\.(xml|xml\\.gz|xml\\.asc|xml\\.zst|xml\\.zck|xml\\.xz|sqlite|sqlite\\.bz2|sqlite\\.xz)$', '(^|/)(Release|InRelease|Release\\.gpg)$'],
+};

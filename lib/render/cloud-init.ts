@@ -1,0 +1,75 @@
+import { gzipSync } from 'node:zlib';
+import { stringify } from 'yaml';
+import { NodeConfig } from '../config/node-config';
+import { NodeLayout, NODE_LAYOUT, SYNC_GROUP, SYNC_USER, TIER1_USER } from './layout';
+import { NodeFile, renderNodeFiles } from './node-files';
+import { tar } from './tar';
+
+/** Cloud user-data limits: EC2 takes 16 KB (before base64), Hetzner 32 KiB. */
+export const USER_DATA_LIMITS = { aws: 16 * 1024, hcloud: 32 * 1024 } as const;
+
+/** Deploy-time values only the cloud knows. */
+export interface UserDataBindings {
+  /** The data volume's block device, e.g. /dev/disk/by-id/scsi-0HC_Volume_123 on Hetzner. */
+  readonly dataDevice: string;
+}
+
+export const DATA_LABEL = 'mirrordata';
+export const BUNDLE_PATH = '/var/lib/mirrorfleet/node-files.tar.gz';
+
+/** The node files as one deterministic .tar.gz (same bytes for the same config). */
+export function renderBundle(files: readonly NodeFile[]): Buffer {
+  return gzipSync(tar(files), { level: 9 });
+}
+
+/**
+ * The #cloud-config that turns a clean Debian 12 instance into the node: packages, users,
+ * the data volume (formatted only if blank), every rendered file, then mirrorfleet-provision.
+ * Scripts are shipped gzip+base64 so every example fits EC2's 16 KB (see docs/adr).
+ */
+export function renderUserData(c: NodeConfig, bindings: UserDataBindings = { dataDevice: c.storage.device }): string {
+  const l: NodeLayout = NODE_LAYOUT;
+  const files = renderNodeFiles(c, l);
+  const packages = [
+    'apache2',
+    'rsync',
+    'curl',
+    'ca-certificates',
+    'unattended-upgrades',
+    ...(c.https.enabled ? ['certbot'] : []),
+    ...(c.http.perIpConnectionLimit !== undefined ? ['nftables'] : []),
+    ...(c.reports.reportMirror ? ['python3'] : []),
+    ...(c.storage.filesystem === 'xfs' ? ['xfsprogs'] : []),
+  ];
+  const doc = {
+    hostname: c.hostname.split('.')[0],
+    fqdn: c.hostname,
+    prefer_fqdn_over_hostname: true,
+    // Set explicitly: a guide's "midnight local time" must not depend on the image default.
+    timezone: c.timezone,
+    ssh_pwauth: false,
+    package_update: true,
+    packages,
+    groups: [SYNC_GROUP],
+    users: [
+      'default',
+      systemUser(SYNC_USER, SYNC_GROUP, 'mirror sync (owns the trees)'),
+      ...(c.rsync.private ? [systemUser(TIER1_USER, SYNC_GROUP, 'tier-1 rsync (reads pre-bitflip content)')] : []),
+    ],
+    // Formatted only when blank (overwrite: false), so a rebuilt node keeps its mirror.
+    fs_setup: [{ label: DATA_LABEL, filesystem: c.storage.filesystem, device: bindings.dataDevice, partition: 'none', overwrite: false }],
+    mounts: [[`LABEL=${DATA_LABEL}`, c.storage.mountPoint, c.storage.filesystem, 'defaults,nofail,noatime,x-systemd.device-timeout=60s', '0', '2']],
+    // Every node file in one gzip'd tar: the only way they fit EC2's 16 KB (docs/adr/0003).
+    write_files: [{ path: BUNDLE_PATH, permissions: '0600', encoding: 'b64', content: renderBundle(files).toString('base64'), defer: true }],
+    runcmd: [
+      ['tar', '--extract', '--gzip', '--touch', '--no-overwrite-dir', '--directory', '/', '--file', BUNDLE_PATH],
+      [`${l.binDir}/mirrorfleet-provision`],
+    ],
+  };
+  const listing = files.map((f) => `#   ${f.mode} ${f.path}`).join('\n');
+  return `#cloud-config\n# mirrorfleet: ${c.preset.title} mirror node ${c.hostname}\n# ${BUNDLE_PATH} holds (see \`mirrorfleet render\`):\n${listing}\n${stringify(doc, { lineWidth: 0 })}`;
+}
+
+function systemUser(name: string, group: string, gecos: string) {
+  return { name, gecos, primary_group: group, system: true, no_create_home: true, homedir: '/nonexistent', shell: '/usr/sbin/nologin', lock_passwd: true };
+}

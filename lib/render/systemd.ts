@@ -1,0 +1,203 @@
+import { NodeConfig, TreeConfig } from '../config/node-config';
+import { describeSchedule, onCalendar } from '../config/schedule';
+import { NodeLayout, SYNC_GROUP, SYNC_USER, treeConfPath } from './layout';
+
+export interface UnitFile {
+  readonly name: string;
+  readonly content: string;
+  /** Enabled at provisioning (timers and daemons); plain services are started by their timers. */
+  readonly enable: boolean;
+}
+
+/** How long one sync may run before systemd kills it and reports the failure (N13). */
+export const SYNC_TIMEOUT_HOURS = 12;
+
+export const syncUnitName = (t: TreeConfig) => `mirrorfleet-sync-${t.name}`;
+
+/** Every systemd unit the node installs. */
+export function renderUnits(c: NodeConfig, l: NodeLayout): UnitFile[] {
+  return [
+    ...c.trees.flatMap((t) => syncUnits(c, l, t)),
+    ...certUnits(c, l),
+    ...tier1Units(c),
+    ...firewallUnits(c, l),
+    ...bitflipUnits(c),
+  ];
+}
+
+/**
+ * One oneshot service and one timer per tree (N12, N13). A timer never starts a second copy of
+ * an active service, and mirror-sync holds a lock as well for runs started by hand.
+ */
+function syncUnits(c: NodeConfig, l: NodeLayout, t: TreeConfig): UnitFile[] {
+  const name = syncUnitName(t);
+  const delay = c.preset.randomizedDelayMinutes;
+  return [
+    {
+      name: `${name}.service`,
+      enable: false,
+      content: `[Unit]
+Description=Sync mirror tree ${t.name} from ${t.upstream}
+Documentation=man:rsync(1)
+Wants=network-online.target
+After=network-online.target
+RequiresMountsFor=${t.path}
+
+[Service]
+Type=oneshot
+User=${SYNC_USER}
+Group=${SYNC_GROUP}
+# Keeps upstream modes: 0750 pre-bitflip content stays private (N17).
+UMask=0022
+ExecStart=${l.binDir}/mirror-sync ${treeConfPath(l, t.name)}
+# A stuck sync is killed and shows as failed (N13).
+TimeoutStartSec=${SYNC_TIMEOUT_HOURS}h
+Nice=10
+IOSchedulingClass=best-effort
+IOSchedulingPriority=7
+NoNewPrivileges=yes
+PrivateTmp=yes
+ProtectSystem=full
+`,
+    },
+    {
+      name: `${name}.timer`,
+      enable: true,
+      content: `[Unit]
+Description=Sync mirror tree ${t.name} ${describeSchedule(t.schedule)} (${c.preset.title})
+
+[Timer]
+OnCalendar=${onCalendar(t.schedule, c.timezone)}
+${delay > 0 ? `RandomizedDelaySec=${delay}min\nFixedRandomDelay=true\n` : ''}AccuracySec=1s
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+`,
+    },
+  ];
+}
+
+/** First issuance retries until it works (DNS may not point at the node yet); renewal is certbot.timer's. */
+function certUnits(c: NodeConfig, l: NodeLayout): UnitFile[] {
+  if (!c.https.enabled) return [];
+  return [
+    {
+      name: 'mirrorfleet-cert.service',
+      enable: false,
+      content: `[Unit]
+Description=Obtain the TLS certificate for ${c.hostname} (once; certbot.timer renews)
+Wants=network-online.target
+After=network-online.target apache2.service
+
+[Service]
+Type=oneshot
+ExecStart=${l.binDir}/mirrorfleet-cert ${l.etcDir}/cert.env
+`,
+    },
+    {
+      name: 'mirrorfleet-cert.timer',
+      enable: true,
+      content: `[Unit]
+Description=Retry the first TLS certificate issuance for ${c.hostname}
+
+[Timer]
+OnBootSec=1min
+OnUnitInactiveSec=10min
+AccuracySec=1s
+
+[Install]
+WantedBy=timers.target
+`,
+    },
+  ];
+}
+
+function tier1Units(c: NodeConfig): UnitFile[] {
+  if (!c.rsync.private) return [];
+  return [
+    {
+      name: 'mirrorfleet-rsyncd-tier1.service',
+      enable: true,
+      content: `[Unit]
+Description=Tier-1 rsync daemon for downstream mirrors of ${c.hostname} (port ${c.rsync.private.port})
+ConditionPathExists=/etc/rsyncd-tier1.conf
+After=network.target local-fs.target
+
+[Service]
+ExecStart=/usr/bin/rsync --daemon --no-detach --config=/etc/rsyncd-tier1.conf
+Restart=on-failure
+ProtectSystem=full
+PrivateDevices=yes
+NoNewPrivileges=yes
+
+[Install]
+WantedBy=multi-user.target
+`,
+    },
+  ];
+}
+
+/** Per-source connection caps (N5) live in their own nftables table, loaded at boot. */
+function firewallUnits(c: NodeConfig, l: NodeLayout): UnitFile[] {
+  if (c.http.perIpConnectionLimit === undefined) return [];
+  return [
+    {
+      name: 'mirrorfleet-nftables.service',
+      enable: true,
+      content: `[Unit]
+Description=Per-source connection caps for the mirror (nftables table inet mirrorfleet)
+Wants=network-pre.target
+Before=network-pre.target apache2.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/sbin/nft -f ${l.etcDir}/nftables.nft
+ExecStop=/usr/sbin/nft delete table inet mirrorfleet
+
+[Install]
+WantedBy=multi-user.target
+`,
+    },
+  ];
+}
+
+/** A declared bitflip (N17): the staged directories become world-readable at the given time. */
+function bitflipUnits(c: NodeConfig): UnitFile[] {
+  return c.bitflips.flatMap((b, i) => {
+    const dir = `${c.storage.mountPoint}/${b.path}`;
+    const zone = b.at.endsWith(' UTC') ? 'UTC' : c.timezone;
+    const when = `${b.at.replace(/ UTC$/, '')}:00 ${zone}`;
+    return [
+      {
+        name: `mirrorfleet-bitflip-${i + 1}.service`,
+        enable: false,
+        content: `[Unit]
+Description=Bitflip: make ${b.path} world-readable
+RequiresMountsFor=${dir}
+
+[Service]
+Type=oneshot
+User=${SYNC_USER}
+ExecStart=/usr/bin/find ${dir} -type d ! -perm -o=rx -exec chmod a+rx {} +
+`,
+      },
+      {
+        name: `mirrorfleet-bitflip-${i + 1}.timer`,
+        enable: true,
+        content: `[Unit]
+Description=Bitflip of ${b.path} at ${when}
+
+[Timer]
+OnCalendar=${when}
+AccuracySec=1s
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+`,
+      },
+    ];
+  });
+}

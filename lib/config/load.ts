@@ -64,9 +64,12 @@ function issueToProblems(issue: z.core.$ZodIssue, input: unknown): Problem[] {
         };
       });
     }
-    case 'invalid_type':
-      if (input === undefined) return [{ path, shown: 'missing', allowed: `required: ${issue.message}` }];
-      return [{ path, allowed: issue.message }];
+    case 'invalid_type': {
+      // Objects say which keys they take, rather than a generic "a mapping".
+      const allowed = issue.expected === 'object' ? `a mapping with the keys ${knownKeys(path).join(', ')}` : issue.message;
+      if (input === undefined) return [{ path, shown: 'missing', allowed: `required: ${allowed}` }];
+      return [{ path, allowed }];
+    }
     case 'invalid_value': {
       const guess = typeof input === 'string' ? didYouMean(input, issue.values.map(String)) : undefined;
       return [{ path, allowed: `${issue.message}${guess ? ` (did you mean "${guess}"?)` : ''}` }];

@@ -89,7 +89,8 @@ export function checkPrerequisites(input: MirrorConfigInput, c: NodeConfig): Pro
   }
   c.bitflips.forEach((b, i) => {
     if (!c.trees.some((t) => `/${b.path}/`.startsWith(t.urlPath))) {
-      problems.push({ path: ['bitflips', i, 'path'], allowed: `a directory inside one of the trees (${c.trees.map((t) => t.urlPath.slice(1)).join(', ')})` });
+      const trees = [...new Set(c.trees.map((t) => t.urlPath.slice(1)))].filter((t) => !t.startsWith('..'));
+      problems.push({ path: ['bitflips', i, 'path'], allowed: `a directory inside one of the trees (${trees.join(', ')})` });
     }
   });
   return problems;

@@ -33,7 +33,7 @@ const bool = z.boolean({ error: 'true or false' });
 const posInt = (allowed: string, min = 1, max = Number.MAX_SAFE_INTEGER) =>
   z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed });
 const strictObject = <T extends z.ZodRawShape>(shape: T) =>
-  z.strictObject(shape, { error: 'a mapping of the keys listed in the README' });
+  z.strictObject(shape);
 
 export const scheduleSchema = str(SCHEDULE_HELP).refine((s) => parseSchedule(s) !== undefined, { error: SCHEDULE_HELP });
 

@@ -1,0 +1,70 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { main } from '../bin/cli';
+import { renderUserData } from '../lib/render/cloud-init';
+import { NODE_LAYOUT } from '../lib/render/layout';
+import { renderNodeFiles } from '../lib/render/node-files';
+import { exampleConfig, tmpDir } from './support/fixtures';
+import { run } from './support/tools';
+
+function cli(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
+  return { code, out, err };
+}
+
+describe('mirrorfleet CLI', () => {
+  it('validate: a valid config exits 0 and names the node', () => {
+    const r = cli('validate', '--config', 'examples/gentoo.yaml');
+    expect(r).toEqual({ code: 0, out: 'examples/gentoo.yaml: valid gentoo mirror node gentoo.mirror.example.org\n', err: '' });
+  });
+
+  it('validate: a bad config exits 1 and lists every problem on stderr', () => {
+    const r = cli('validate', '--config', 'test/config/bad/xcp-ng-prerequisites.yaml');
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err.split('\n').filter((l) => /^test\/config\/bad\/xcp-ng-prerequisites\.yaml:\d+:\d+ /.test(l))).toHaveLength(5);
+  });
+
+  it('render: writes every node file at its install path and the user data', () => {
+    const out = tmpDir('cli');
+    const r = cli('render', '--config', 'examples/fedora.yaml', '--out', out);
+    expect(r.code).toBe(0);
+    const config = exampleConfig('fedora');
+    for (const f of renderNodeFiles(config, NODE_LAYOUT)) {
+      const written = path.join(out, f.path);
+      expect(fs.readFileSync(written, 'utf8')).toBe(f.content);
+      expect((fs.statSync(written).mode & 0o777).toString(8)).toBe(f.mode.replace(/^0/, ''));
+    }
+    expect(fs.readFileSync(path.join(out, 'user-data.yaml'), 'utf8')).toBe(renderUserData(config));
+    expect(fs.existsSync(path.join(out, 'etc/apache2/sites-available/mirrorfleet.conf'))).toBe(true);
+    expect(fs.existsSync(path.join(out, 'etc/rsyncd.conf'))).toBe(true);
+    expect(fs.existsSync(path.join(out, 'etc/systemd/system/mirrorfleet-sync-fedora.timer'))).toBe(true);
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  it.each([
+    [[], /no command given/],
+    [['deploy'], /unknown command "deploy"/],
+    [['render', '--config', 'examples/xcp-ng.yaml'], /render needs --out/],
+    [['validate'], /validate needs --config/],
+    [['validate', '--config'], /--config needs a value/],
+    [['validate', '--config', 'a', '--config', 'b'], /--config given twice/],
+    [['validate', '--config', 'examples/xcp-ng.yaml', '--out', 'x'], /unknown option --out for validate/],
+    [['validate', 'examples/xcp-ng.yaml'], /unexpected argument "examples\/xcp-ng.yaml"/],
+  ])('bad arguments %j print usage and exit 2', (argv, message) => {
+    const r = cli(...(argv as string[]));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+    expect(r.err).toContain('usage: mirrorfleet <command>');
+  });
+
+  it('the installed bin entry runs the same CLI (npx mirrorfleet)', () => {
+    const r = run(path.join('bin', 'mirrorfleet.js'), ['validate', '--config', 'examples/xcp-ng.yaml']);
+    expect(r.stdout).toBe('examples/xcp-ng.yaml: valid xcp-ng mirror node mirror.example.org\n');
+    expect(r.status).toBe(0);
+    const bad = run(path.join('bin', 'mirrorfleet.js'), ['frobnicate']);
+    expect(bad.status).toBe(2);
+  });
+});

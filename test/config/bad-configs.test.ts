@@ -1,0 +1,134 @@
+import * as path from 'node:path';
+import { loadConfigFile } from '../../lib/config/load';
+import { MirrorConfigError } from '../../lib/config/problems';
+
+/*
+ * Broken configs and the exact report each gets: every problem at once, each as
+ * FILE:LINE:COL field: bad value — what is allowed (quoting the guide for preset prerequisites).
+ */
+const BAD: [string, string[]][] = [
+  [
+    'bad-values.yaml',
+    [
+      "FILE:1:9 preset: \"xcpng\" \u2014 one of xcp-ng, fedora, gentoo, custom (did you mean \"xcp-ng\"?)",
+      "FILE:2:11 hostname: \"mirror_1\" \u2014 a fully qualified host name such as mirror.example.org",
+      "FILE:5:10 admin.email: \"not-an-email\" \u2014 an e-mail address such as mirror-admin@example.org",
+      "FILE:8:12 site.country: \"fr\" \u2014 a two-letter upper-case ISO 3166 country code such as FR",
+      "FILE:9:16 site.coordinates: \"north\" \u2014 \"auto\" or \"latitude, longitude\" such as \"45.7386, 4.8899\"",
+      "FILE:10:11 timezone: \"Mars/Olympus\" \u2014 an IANA time zone such as Europe/Paris or UTC",
+      "FILE:11:16 bandwidthMbps: 0 \u2014 the node's outbound bandwidth in whole Mbit/s, such as 1000",
+      "FILE:13:11 trees[0].name: \"Fedora Linux\" \u2014 a short lower-case name: letters, digits and \"-\" (at most 31), starting with a letter or digit",
+      "FILE:14:15 trees[0].upstream: \"http://example.org/fedora\" \u2014 an rsync URL such as rsync://host/module/path/",
+      "FILE:15:15 trees[0].schedule: \"every 7 minutes\" \u2014 \"every N minutes\" with N dividing 60 (1-60), or \"every N hours from HH:MM\" with N dividing 24",
+      "FILE:17:13 http.listings: \"some\" \u2014 \"all\", \"none\" or a list of paths starting with \"/\"",
+      "FILE:18:25 http.perIpConnectionLimit: 0 \u2014 \"off\" or a whole number of connections from 1 to 1000",
+      "FILE:21:13 rsync.private.allow[0]: \"198.51.100.300\" \u2014 an IPv4 or IPv6 address or CIDR such as 198.51.100.7 or 2001:db8::/64",
+      "FILE:21:29 rsync.private.allow[1]: \"example.org\" \u2014 an IPv4 or IPv6 address or CIDR such as 198.51.100.7 or 2001:db8::/64",
+      "FILE:23:12 storage.sizeGiB: \"huge\" \u2014 \"auto\" or a whole number of GiB from 10 to 65536",
+      "FILE:24:15 storage.filesystem: \"btrfs\" \u2014 ext4 or xfs",
+    ],
+  ],
+  [
+    'custom-without-trees.yaml',
+    [
+      "FILE:1:1 trees: missing \u2014 required for preset \"custom\": at least one tree with name and upstream",
+    ],
+  ],
+  [
+    'empty.yaml',
+    [
+      "FILE:1:1 (top level): empty document \u2014 a mapping with preset, hostname, admin, site, bandwidthMbps, ...",
+    ],
+  ],
+  [
+    'fedora-no-report.yaml',
+    [
+      "FILE:11:3 reports: no reports.reportMirror \u2014 reports.reportMirror with the MirrorManager Site name: Fedora mirror guide (fedoraproject.org/wiki/Infrastructure/Mirroring) requires: \"Please run report_mirror after each rsync run.\"",
+    ],
+  ],
+  [
+    'gentoo-prerequisites.yaml',
+    [
+      "FILE:12:15 trees[0].schedule: \"every 6 hours\" \u2014 \"every 4 hours from 00:00\" only: Gentoo source mirror guide (wiki.gentoo.org/wiki/Project:Mirrors/Source_mirrors) requires: \"All mirrors must be synchronized every four hours, starting at midnight in your local time zone.\"",
+      "FILE:15:9 trees[0].excludes[1]: \"/distfiles\" \u2014 only /releases/historical: Gentoo source mirror guide (wiki.gentoo.org/wiki/Project:Mirrors/Source_mirrors) requires: \"You may exclude /releases/historical to save some space. Do not exclude any other directories.\"",
+      "FILE:17:13 http.listings: [\"/gentoo/releases\"] \u2014 \"all\" or a list that includes /gentoo/experimental, /gentoo/snapshots: Gentoo source mirror guide (wiki.gentoo.org/wiki/Project:Mirrors/Source_mirrors) requires: \"/experimental, /releases, /snapshots (HTTP mirrors: Directory listing required)\"",
+      "FILE:18:22 http.maxRequestWorkers: 10 \u2014 at least 15: Gentoo source mirror guide (wiki.gentoo.org/wiki/Project:Mirrors/Source_mirrors) requires: \"We ask that you support a minimum of 15 and preferably 30 or more concurrent user connections.\"",
+      "FILE:20:12 storage.sizeGiB: 500 \u2014 at least 800: Gentoo source mirror guide (wiki.gentoo.org/wiki/Project:Mirrors/Source_mirrors) requires: \"Hosting a mirror requires a minimum of 800 GiB available disk space.\"",
+    ],
+  ],
+  [
+    'not-a-mapping.yaml',
+    [
+      "FILE:1:1 (top level): not a mapping \u2014 a mapping with preset, hostname, admin, site, bandwidthMbps, ...",
+    ],
+  ],
+  [
+    'syntax-error.yaml',
+    [
+      "FILE:3:1 (YAML): Map keys must be unique \u2014 valid YAML",
+      "FILE:5:9 (YAML): Nested mappings are not allowed in compact mappings \u2014 valid YAML",
+      "FILE:5:9 (YAML): Implicit keys need to be on a single line \u2014 valid YAML",
+    ],
+  ],
+  [
+    'trees-and-layout.yaml',
+    [
+      "FILE:13:11 trees[1].name: \"alma\" \u2014 a name not used by another tree",
+      "FILE:15:5 trees[2].upstream: missing \u2014 required: tree \"rocky\" is not one of preset custom's trees (none), so it needs an rsync URL",
+      "FILE:18:11 trees[3].path: \"/var/www/elsewhere\" \u2014 a directory under storage.mountPoint (/srv/mirror), so the tree lives on the data volume",
+      "FILE:22:12 https.enabled: false (with http.enabled false) \u2014 HTTP or HTTPS (or both) must be on: a mirror serves downloads over the web (N1)",
+      "FILE:26:5 rsync.private: set while rsync.enabled is false \u2014 rsync.enabled true: the tier-1 daemon serves the same trees (N11)",
+      "FILE:28:11 bitflips[0].path: \"debian/dists\" \u2014 a directory inside one of the trees (alma/, rocky/)",
+    ],
+  ],
+  [
+    'typo-keys.yaml',
+    [
+      "FILE:1:1 hostname: missing \u2014 required: a fully qualified host name such as mirror.example.org",
+      "FILE:2:1 hostnme: unknown key \u2014 did you mean \"hostname\"? allowed keys here: preset, hostname, admin, site, timezone, bandwidthMbps, trees, http, https, rsync, tls, storage, reports, bitflips, aws, hcloud",
+      "FILE:4:3 admin.email: missing \u2014 required: an e-mail address such as mirror-admin@example.org",
+      "FILE:5:3 admin.emial: unknown key \u2014 did you mean \"email\"? allowed keys here: name, email",
+      "FILE:12:5 trees[0].shedule: unknown key \u2014 did you mean \"schedule\"? allowed keys here: name, upstream, path, schedule, excludes, bandwidthLimitMbps",
+    ],
+  ],
+  [
+    'wrong-types.yaml',
+    [
+      "FILE:3:8 admin: \"Example Mirror Team\" \u2014 a mapping with the keys name, email",
+      "FILE:4:7 site: [\"Paris\",\"FR\"] \u2014 a mapping with the keys city, country, coordinates",
+      "FILE:5:16 bandwidthMbps: \"1000\" \u2014 the node's outbound bandwidth in whole Mbit/s, such as 1000",
+      "FILE:6:8 trees: \"gentoo\" \u2014 a list of trees",
+      "FILE:8:12 https.enabled: \"yes please\" \u2014 true or false",
+    ],
+  ],
+  [
+    'xcp-ng-prerequisites.yaml',
+    [
+      "FILE:9:16 bandwidthMbps: 50 \u2014 at least 100: XCP-ng mirror guide (docs.xcp-ng.org/project/mirrors) requires: \"Minimum bandwidth: 100 Mbit/s. Preferably 1 Gbit/s or more.\"",
+      "FILE:12:15 trees[0].schedule: \"every 2 hours\" \u2014 at most every 60 minutes: XCP-ng mirror guide (docs.xcp-ng.org/project/mirrors) requires: \"Sync from a quickly updated mirror ... at least once an hour, preferably four times an hour.\"",
+      "FILE:14:9 trees[0].excludes[0]: \"/8.2/source\" \u2014 no excludes: XCP-ng mirror guide (docs.xcp-ng.org/project/mirrors) requires: \"Sync the whole mirror tree.\"",
+      "FILE:16:12 https.enabled: false \u2014 true: XCP-ng mirror guide (docs.xcp-ng.org/project/mirrors) requires: \"Offer HTTPS. You need a valid certificate and must renew it in time to avoid downtime.\"",
+      "FILE:18:12 rsync.enabled: false \u2014 true: XCP-ng mirror guide (docs.xcp-ng.org/project/mirrors) requires: \"Offer read-only rsync. Mirrorbits needs this to regularly check the state of the mirror.\"",
+    ],
+  ],
+];
+
+describe('bad configs', () => {
+  it.each(BAD)('%s: reports every problem, in file order', (name, expected) => {
+    const file = path.join('test', 'config', 'bad', name);
+    let error: unknown;
+    try {
+      loadConfigFile(file);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MirrorConfigError);
+    const err = error as MirrorConfigError;
+    expect(err.lines).toEqual(expected.map((l) => l.replace(/^FILE/, file)));
+    expect(err.message.split('\n')[0]).toBe(`${file}: ${expected.length} problem${expected.length === 1 ? '' : 's'}`);
+  });
+
+  it('a missing file is one clear error naming it', () => {
+    expect(() => loadConfigFile('test/config/bad/does-not-exist.yaml')).toThrow(/does-not-exist\.yaml: cannot read: ENOENT/);
+  });
+});

@@ -1,0 +1,87 @@
+import { DEFAULTS } from '../../lib/config/defaults';
+import { parseConfig } from '../../lib/config/load';
+import { describeSchedule, onCalendar, parseSchedule } from '../../lib/config/schedule';
+import { autoMaxRequestWorkers, volumeSizeGiB } from '../../lib/config/sizing';
+import { PRESETS } from '../../lib/presets';
+import { EXAMPLES, exampleConfig } from '../support/fixtures';
+
+const MINIMAL = `preset: xcp-ng
+hostname: Mirror.Example.org
+admin: { name: Ops, email: ops@example.org }
+site: { city: Lyon, country: FR }
+bandwidthMbps: 100
+`;
+
+describe('the examples', () => {
+  it.each(EXAMPLES)('examples/%s.yaml is valid and uses its own preset', (name) => {
+    expect(exampleConfig(name).preset.id).toBe(name);
+  });
+});
+
+describe('defaults and presets', () => {
+  it('fills a minimal xcp-ng config from the preset and DEFAULTS', () => {
+    const c = parseConfig(MINIMAL);
+    expect(c.hostname).toBe('mirror.example.org');
+    expect(c.trees).toEqual([
+      {
+        name: 'xcp-ng',
+        upstream: 'rsync://updates.xcp-ng.org/repo/',
+        path: '/srv/mirror/xcp-ng',
+        urlPath: '/xcp-ng/',
+        schedule: { everyMinutes: 15 },
+        excludes: [],
+        bandwidthLimitMbps: undefined,
+        mirrorManagerCategories: {},
+      },
+    ]);
+    expect(c.timezone).toBe(DEFAULTS.timezone);
+    expect(c.tls).toEqual({ email: 'ops@example.org', preferredChain: 'ISRG Root X1', acmeServer: DEFAULTS.acmeServer });
+    expect(c.rsync).toEqual({ enabled: true, maxConnections: 100, private: undefined });
+    expect(c.http.perIpConnectionLimit).toBeUndefined();
+    expect(c.http.maxRequestWorkers).toBe(150);
+    expect(c.storage).toEqual({ sizeGiB: 90, filesystem: 'ext4', mountPoint: '/srv/mirror', device: '/dev/vdb', plannedYears: 2 });
+  });
+
+  it("applies the fedora preset's per-IP cap of 6 unless the config turns it off", () => {
+    const fedora = MINIMAL.replace('xcp-ng', 'fedora') + 'reports: { reportMirror: { site: Example } }\n';
+    expect(parseConfig(fedora).http.perIpConnectionLimit).toBe(6);
+    expect(parseConfig(`${fedora}http: { perIpConnectionLimit: "off" }\n`).http.perIpConnectionLimit).toBeUndefined();
+  });
+
+  it('sizes volumes from tree size, growth and headroom, never below the guide minimum (N20)', () => {
+    // (50 + 10 * 2) * 1.25 = 87.5 -> 90
+    expect(volumeSizeGiB(PRESETS['xcp-ng'], 2)).toBe(90);
+    // (1126 + 200 * 2) * 1.25 = 1907.5 -> 1910: inside the guide's "1-2TB volume"
+    expect(volumeSizeGiB(PRESETS.fedora, 2)).toBe(1910);
+    // Gentoo: (800 + 50 * 2) * 1.25 = 1125 -> 1130, and the 800 GiB minimum holds for any plan
+    expect(volumeSizeGiB(PRESETS.gentoo, 2)).toBe(1130);
+    expect(volumeSizeGiB(PRESETS.gentoo, 1)).toBeGreaterThanOrEqual(800);
+  });
+
+  it('sizes the Apache pool from bandwidth: one worker per 2 Mbit/s in steps of 25, 150 to 4000 (N2)', () => {
+    expect(autoMaxRequestWorkers(100)).toBe(150);
+    expect(autoMaxRequestWorkers(1000)).toBe(500);
+    expect(autoMaxRequestWorkers(1010)).toBe(525);
+    expect(autoMaxRequestWorkers(100000)).toBe(4000);
+  });
+});
+
+describe('schedules', () => {
+  it.each([
+    ['every 15 minutes', { everyMinutes: 15 }, '*-*-* *:00/15:00'],
+    ['every 1 minute', { everyMinutes: 1 }, '*-*-* *:00/1:00'],
+    ['every 60 minutes', { everyMinutes: 60 }, '*-*-* *:00:00'],
+    ['every 4 hours from 00:00', { everyHours: 4, from: '00:00' }, '*-*-* 00/4:00:00 Europe/Paris'],
+    ['every 6 hours from 03:30', { everyHours: 6, from: '03:30' }, '*-*-* 03/6:30:00 Europe/Paris'],
+    ['every 24 hours from 05:10', { everyHours: 24, from: '05:10' }, '*-*-* 05:10:00 Europe/Paris'],
+  ])('"%s" parses and maps to OnCalendar=%s', (text, schedule, calendar) => {
+    const parsed = parseSchedule(text)!;
+    expect(parsed).toEqual(schedule);
+    expect(onCalendar(parsed, 'Europe/Paris')).toBe(calendar);
+    expect(describeSchedule(parsed)).toBe(text.replace('every 1 minute', 'every minute'));
+  });
+
+  it.each(['every 7 minutes', 'every 0 minutes', 'every 5 hours', 'hourly', 'every 4 hours from 24:00', '*:0/15'])('rejects "%s"', (text) => {
+    expect(parseSchedule(text)).toBeUndefined();
+  });
+});

@@ -1,0 +1,94 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { BUNDLE_PATH, USER_DATA_LIMITS, renderUserData } from '../../lib/render/cloud-init';
+import { NODE_LAYOUT } from '../../lib/render/layout';
+import { renderNodeFiles } from '../../lib/render/node-files';
+import { EXAMPLES, exampleConfig, tmpDir } from '../support/fixtures';
+import { describeWith, run } from '../support/tools';
+
+describe.each(EXAMPLES)('user data for examples/%s.yaml', (example) => {
+  const config = exampleConfig(example);
+  const userData = renderUserData(config, { dataDevice: '/dev/disk/by-id/virtio-mirror-data' });
+
+  it.each(Object.entries(USER_DATA_LIMITS))('fits the %s user-data limit (%d bytes)', (_cloud, limit) => {
+    expect(Buffer.byteLength(userData)).toBeLessThanOrEqual(limit);
+  });
+
+  it('formats the data volume only when blank, by label, and mounts it at the tree root', () => {
+    const doc = parse(userData);
+    expect(doc.fs_setup).toEqual([
+      { label: 'mirrordata', filesystem: config.storage.filesystem, device: '/dev/disk/by-id/virtio-mirror-data', partition: 'none', overwrite: false },
+    ]);
+    expect(doc.mounts[0].slice(0, 3)).toEqual(['LABEL=mirrordata', config.storage.mountPoint, config.storage.filesystem]);
+    expect(doc.mounts[0][3]).toContain('nofail');
+  });
+
+  it('sets the time zone explicitly and creates the sync user outside the web and rsync users (N17)', () => {
+    const doc = parse(userData);
+    expect(doc.timezone).toBe(config.timezone);
+    const mirror = doc.users.find((u: { name?: string }) => u.name === 'mirror');
+    expect(mirror).toMatchObject({ primary_group: 'mirror', system: true, shell: '/usr/sbin/nologin' });
+    expect(doc.users.map((u: { name?: string } | string) => (typeof u === 'string' ? u : u.name))).not.toContain('www-data');
+  });
+
+  it('installs the packages the node runs and finishes with mirrorfleet-provision', () => {
+    const doc = parse(userData);
+    expect(doc.packages).toEqual(expect.arrayContaining(['apache2', 'rsync', 'certbot', 'unattended-upgrades']));
+    expect(doc.runcmd[doc.runcmd.length - 1]).toEqual(['/usr/local/bin/mirrorfleet-provision']);
+  });
+
+  it('holds no secret (N22): the only password line in any node file is the run-time placeholder', () => {
+    const texts = [userData, ...renderNodeFiles(config, NODE_LAYOUT).filter((f) => !f.asset).map((f) => f.content)];
+    const passwordLines = texts.flatMap((t) => t.split('\n')).filter((line) => /^\s*password\s*[:=]/i.test(line));
+    expect(passwordLines).toEqual(config.reports.reportMirror ? ['password=@MIRRORMANAGER_PASSWORD@'] : []);
+  });
+});
+
+describeWith(['cloud-init', 'tar'], 'user data checked by the real programs', () => {
+  it.each(EXAMPLES)('examples/%s.yaml passes `cloud-init schema`', (example) => {
+    const dir = tmpDir('ud');
+    const file = path.join(dir, 'user-data.yaml');
+    fs.writeFileSync(file, renderUserData(exampleConfig(example)));
+    const r = run('cloud-init', ['schema', '--config-file', file]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('Valid cloud-config');
+    expect(r.status).toBe(0);
+  });
+
+  it('rejects a broken cloud-config (the check can fail)', () => {
+    const dir = tmpDir('ud');
+    const file = path.join(dir, 'user-data.yaml');
+    fs.writeFileSync(file, '#cloud-config\nwrite_files:\n  - path: /x\n    contnet: y\n');
+    const r = run('cloud-init', ['schema', '--config-file', file]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/contnet/);
+  });
+
+  it.each(EXAMPLES)('examples/%s.yaml: GNU tar extracts exactly the rendered node files', (example) => {
+    // GIVEN the bundle cloud-init writes
+    const config = exampleConfig(example);
+    const doc = parse(renderUserData(config));
+    const entry = doc.write_files.find((f: { path: string }) => f.path === BUNDLE_PATH);
+    const dir = tmpDir('bundle');
+    const bundle = path.join(dir, 'bundle.tar.gz');
+    fs.writeFileSync(bundle, Buffer.from(entry.content, 'base64'));
+    // WHEN the runcmd's tar command extracts it (into a scratch root instead of /)
+    const tarArgs = (doc.runcmd[0] as string[]).slice(1).map((a) => (a === '/' ? path.join(dir, 'root') : a === BUNDLE_PATH ? bundle : a));
+    fs.mkdirSync(path.join(dir, 'root'));
+    const r = run('tar', tarArgs);
+    expect(r.stderr).toBe('');
+    // THEN every node file is there with its content and mode, and nothing else
+    const expected = renderNodeFiles(config, NODE_LAYOUT);
+    for (const f of expected) {
+      const out = path.join(dir, 'root', f.path);
+      expect(fs.readFileSync(out, 'utf8')).toEqual(f.content);
+      expect((fs.statSync(out).mode & 0o777).toString(8).padStart(4, '0')).toBe(f.mode);
+    }
+    const listed = run('tar', ['--list', '--gzip', '--file', bundle]).stdout.trim().split('\n');
+    expect(listed.sort()).toEqual(expected.map((f) => f.path.slice(1)).sort());
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

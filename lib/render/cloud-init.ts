@@ -25,7 +25,7 @@ export function renderBundle(files: readonly NodeFile[]): Buffer {
 /**
  * The #cloud-config that turns a clean Debian 12 instance into the node: packages, users,
  * the data volume (formatted only if blank), every rendered file, then mirrorfleet-provision.
- * Scripts are shipped gzip+base64 so every example fits EC2's 16 KB (see docs/adr).
+ * Every node file travels in one gzip'd tar so every example fits EC2's 16 KB (docs/adr/0002).
  */
 export function renderUserData(c: NodeConfig, bindings: UserDataBindings = { dataDevice: c.storage.device }): string {
   const l: NodeLayout = NODE_LAYOUT;
@@ -59,7 +59,7 @@ export function renderUserData(c: NodeConfig, bindings: UserDataBindings = { dat
     // Formatted only when blank (overwrite: false), so a rebuilt node keeps its mirror.
     fs_setup: [{ label: DATA_LABEL, filesystem: c.storage.filesystem, device: bindings.dataDevice, partition: 'none', overwrite: false }],
     mounts: [[`LABEL=${DATA_LABEL}`, c.storage.mountPoint, c.storage.filesystem, 'defaults,nofail,noatime,x-systemd.device-timeout=60s', '0', '2']],
-    // Every node file in one gzip'd tar: the only way they fit EC2's 16 KB (docs/adr/0003).
+    // Every node file in one gzip'd tar: the only way they fit EC2's 16 KB (docs/adr/0002).
     write_files: [{ path: BUNDLE_PATH, permissions: '0600', encoding: 'b64', content: renderBundle(files).toString('base64'), defer: true }],
     runcmd: [
       ['tar', '--extract', '--gzip', '--touch', '--no-overwrite-dir', '--directory', '/', '--file', BUNDLE_PATH],

@@ -1,0 +1,53 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULTS } from '../lib/config/defaults';
+import { PRESETS } from '../lib/presets';
+import { REPO } from './support/fixtures';
+
+const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+const defaultOf = (key: string) => {
+  const row = readme.split('\n').find((l) => l.startsWith(`| \`${key}\``));
+  if (!row) throw new Error(`README has no defaults row for ${key}`);
+  return row.split('|')[2].trim();
+};
+
+describe('README stays true', () => {
+  it('gives the two set-up commands, each in its own code block', () => {
+    const blocks = [...readme.matchAll(/```sh\n([^`]+)```/g)].map((m) => m[1].trim());
+    expect(blocks).toContain('npm install --no-audit --no-fund && npx cdk synth');
+    expect(blocks).toContain('bash scripts/install-test-deps && npm install --no-audit --no-fund && npm test');
+  });
+
+  it.each([
+    ['timezone', `\`${DEFAULTS.timezone}\``],
+    ['site.coordinates', `\`${DEFAULTS.coordinates}\``],
+    ['http.enabled', `\`${DEFAULTS.httpEnabled}\``],
+    ['http.maxRequestWorkers', `\`${DEFAULTS.maxRequestWorkers}\``],
+    ['http.refuseIsoRanges', `\`${DEFAULTS.refuseIsoRanges}\``],
+    ['http.listings', `\`${DEFAULTS.listings}\``],
+    ['https.enabled', `\`${DEFAULTS.httpsEnabled}\``],
+    ['rsync.enabled', `\`${DEFAULTS.rsyncEnabled}\``],
+    ['rsync.maxConnections', `\`${DEFAULTS.rsyncMaxConnections}\``],
+    ['rsync.private.port', `\`${DEFAULTS.privateRsyncPort}\``],
+    ['tls.preferredChain', `\`${DEFAULTS.preferredChain}\``],
+    ['tls.acmeServer', `\`${DEFAULTS.acmeServer}\``],
+    ['storage.sizeGiB', `\`${DEFAULTS.storageSizeGiB}\``],
+    ['storage.plannedYears', `\`${DEFAULTS.plannedYears}\``],
+    ['storage.filesystem', `\`${DEFAULTS.filesystem}\``],
+    ['storage.mountPoint', `\`${DEFAULTS.mountPoint}\``],
+    ['storage.device', `\`${DEFAULTS.device}\``],
+    ['reports.trace', `\`${DEFAULTS.trace}\``],
+    ['reports.reportMirror.server', `\`${DEFAULTS.mirrorManagerServer}\``],
+    ['reports.reportMirror.passwordFile', `\`${DEFAULTS.mirrorManagerPasswordFile}\``],
+  ])('the defaults table gives %s as %s', (key, expected) => {
+    expect(defaultOf(key)).toBe(expected);
+  });
+
+  it('the presets table names every preset with its schedule and bandwidth minimum', () => {
+    const header = readme.split('\n').find((l) => l.startsWith('| | xcp-ng'))!;
+    expect(header.split('|').map((s) => s.trim()).filter(Boolean)).toEqual(Object.keys(PRESETS));
+    const row = (name: string) => readme.split('\n').find((l) => l.startsWith(`| ${name} |`))!.split('|').slice(2, -1).map((s) => s.trim());
+    expect(row('Minimum bandwidth')).toEqual(Object.values(PRESETS).map((p) => `${p.minimumBandwidthMbps.mbps} Mbit/s`));
+    expect(row('Per-IP connection cap')).toEqual(Object.values(PRESETS).map((p) => (p.perIpConnectionLimit ? String(p.perIpConnectionLimit) : 'off')));
+  });
+});

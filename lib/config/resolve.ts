@@ -4,7 +4,7 @@ import { DEFAULTS } from './defaults';
 import { NodeConfig, TreeConfig } from './node-config';
 import { Problem } from './problems';
 import { parseSchedule } from './schedule';
-import { MirrorConfigInput } from './schema';
+import { MirrorConfigInput, TreeInput } from './schema';
 import { autoMaxRequestWorkers, volumeSizeGiB } from './sizing';
 
 /**
@@ -16,7 +16,7 @@ export function resolveConfig(input: MirrorConfigInput): { config: NodeConfig; p
   const preset = PRESETS[input.preset as PresetId];
   const mountPoint = stripSlash(input.storage?.mountPoint ?? DEFAULTS.mountPoint);
 
-  const treeInputs = input.trees ?? preset.trees.map((t) => ({ name: t.name }));
+  const treeInputs: TreeInput[] = input.trees ?? preset.trees.map((t) => ({ name: t.name }));
   if (treeInputs.length === 0) {
     problems.push({ path: ['trees'], shown: 'missing', allowed: `required for preset "${preset.id}": at least one tree with name and upstream` });
   }

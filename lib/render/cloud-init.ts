@@ -38,7 +38,8 @@ export function renderUserData(c: NodeConfig, bindings: UserDataBindings = { dat
     'unattended-upgrades',
     ...(c.https.enabled ? ['certbot'] : []),
     ...(c.http.perIpConnectionLimit !== undefined ? ['nftables'] : []),
-    ...(c.reports.reportMirror ? ['python3'] : []),
+    // report_mirror starts with #!/usr/bin/env python
+    ...(c.reports.reportMirror ? ['python3', 'python-is-python3'] : []),
     ...(c.storage.filesystem === 'xfs' ? ['xfsprogs'] : []),
   ];
   const doc = {

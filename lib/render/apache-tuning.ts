@@ -9,8 +9,10 @@ export const MIRROR_LOG_FORMAT = '"%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\"
  * an event MPM pool sized from the bandwidth, and TLS settings old installers still accept.
  */
 export function renderApacheTuning(c: NodeConfig): string {
-  const workers = c.http.maxRequestWorkers;
   const threadsPerChild = 25;
+  // Apache lowers a MaxRequestWorkers that is not a multiple of ThreadsPerChild (AH00513: 30 runs
+  // as 25, 160 as 150): round up so at least the configured number of downloads is served.
+  const workers = Math.ceil(c.http.maxRequestWorkers / threadsPerChild) * threadsPerChild;
   const serverLimit = Math.max(16, Math.ceil(workers / threadsPerChild));
   return `# mirrorfleet: Apache tuning for the ${c.preset.title} mirror ${c.hostname}
 # Written by mirrorfleet; changes here are lost on the next deploy.

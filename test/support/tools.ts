@@ -17,6 +17,9 @@ export const DEBIAN_PACKAGE: Record<string, string> = {
   ip: 'iproute2',
   flock: 'util-linux',
   python3: 'python3',
+  promtool: 'prometheus',
+  'prometheus-node-exporter': 'prometheus-node-exporter',
+  zsh: 'zsh',
 };
 
 export function hasCommand(cmd: string): boolean {

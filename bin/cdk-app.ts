@@ -1,9 +1,26 @@
 #!/usr/bin/env node
-import * as cdk from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { MirrorNodeStack, stackNameFor } from '../constructs/aws';
+import { checkAws } from '../lib/config/aws';
 import { loadConfigFile } from '../lib/config/load';
+import { MirrorConfigError } from '../lib/config/problems';
 
-// Until the AWS node construct lands, the app validates the config and synthesizes no stack.
-const app = new cdk.App();
-const file = app.node.tryGetContext('config') ?? process.env.MIRROR_CONFIG ?? 'examples/xcp-ng.yaml';
-loadConfigFile(file);
+/*
+ * The AWS app: one mirror node from a mirror.yaml (-c config=PATH, else $MIRROR_CONFIG, else the
+ * default example). A bad config prints every problem as FILE:LINE:COL and exits 1 before any
+ * construct exists; cdk-nag's AwsSolutions pack then checks what was built.
+ */
+const app = new App();
+const file: string = app.node.tryGetContext('config') ?? process.env.MIRROR_CONFIG ?? 'examples/xcp-ng.yaml';
+let config;
+try {
+  config = loadConfigFile(file, [checkAws]);
+} catch (e) {
+  if (!(e instanceof MirrorConfigError)) throw e;
+  process.stderr.write(`${e.message}\n`);
+  process.exit(1);
+}
+new MirrorNodeStack(app, stackNameFor(config), { config, env: { account: config.aws.account, region: config.aws.region } });
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();

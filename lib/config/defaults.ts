@@ -27,6 +27,16 @@ export const DEFAULTS = {
   /** Extra room on top of tree + growth: --delay-updates needs a copy of what changes (N20). */
   headroomPercent: 25,
   trace: true,
+  /** Sync engine (docs/sync-engine.md): a tree whose preset names no strategy is synced with rsync. */
+  syncStrategy: 'rsync',
+  /** Delete guard (N15): a sync that would delete more than this share of the tree stops. */
+  maxDeletePercent: 25,
+  /** Free-space check (N15): what must stay free on the data volume after the expected transfer. */
+  minFreeMiB: 1024,
+  /** Retries of transient rsync failures, with backoff (quick-fedora-mirror retries 10 times). */
+  syncRetries: 3,
+  /** The engine stops itself (and reports it) before the unit's TimeoutStartSec of 12 h (N13). */
+  maxRuntimeMinutes: 660,
   mirrorManagerServer: 'https://mirrormanager.fedoraproject.org/xmlrpc',
   mirrorManagerPasswordFile: '/etc/mirrorfleet/secrets/mirrormanager-password',
 } as const;

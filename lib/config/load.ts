@@ -7,18 +7,21 @@ import { MirrorConfigError, Problem, SourceMap, didYouMean, formatProblem } from
 import { resolveConfig } from './resolve';
 import { MirrorConfigInput, configSchema } from './schema';
 
+/** Provider rules (lib/config/aws.ts) a deploy adds to the loader's, reported in the same format. */
+export type ConfigCheck = (config: NodeConfig, input: MirrorConfigInput) => Problem[];
+
 /** Reads, validates and resolves a mirror.yaml. Throws one MirrorConfigError listing every problem. */
-export function loadConfigFile(file: string): NodeConfig {
+export function loadConfigFile(file: string, checks: readonly ConfigCheck[] = []): NodeConfig {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw new MirrorConfigError(file, [`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
   }
-  return parseConfig(text, file);
+  return parseConfig(text, file, checks);
 }
 
-export function parseConfig(text: string, file = 'mirror.yaml'): NodeConfig {
+export function parseConfig(text: string, file = 'mirror.yaml', checks: readonly ConfigCheck[] = []): NodeConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -43,6 +46,7 @@ export function parseConfig(text: string, file = 'mirror.yaml'): NodeConfig {
   const input: MirrorConfigInput = parsed.data;
   const { config, problems } = resolveConfig(input);
   problems.push(...checkPrerequisites(input, config));
+  for (const check of checks) problems.push(...check(config, input));
   if (problems.length > 0) {
     throw new MirrorConfigError(file, sortByPosition(problems.map((p) => formatProblem(file, map, p))));
   }

@@ -1,4 +1,4 @@
-import { Preset, Schedule } from '../presets/types';
+import { Preset, Schedule, SyncStrategy } from '../presets/types';
 
 /**
  * A mirror node's config after validation, with the preset and every default applied.
@@ -45,8 +45,29 @@ export interface NodeConfig {
     readonly webhook?: { readonly url: string };
   };
   readonly bitflips: readonly { readonly path: string; readonly at: string }[];
-  readonly aws: { readonly region?: string; readonly account?: string };
-  readonly hcloud: { readonly location?: string };
+  readonly aws: {
+    readonly region?: string;
+    readonly account?: string;
+    /** "auto" or an override, checked against the bandwidth and workers (lib/config/aws.ts). */
+    readonly instanceType: string;
+    readonly volumeType: 'auto' | 'gp3' | 'st1';
+    /** Empty: no SSH at all, SSM Session Manager only (N22). */
+    readonly sshCidrs: readonly string[];
+    readonly hostedZone?: { readonly id: string; readonly name: string };
+  };
+  readonly hcloud: {
+    /** A Hetzner Cloud location, checked against the list in lib/config/hcloud.ts. */
+    readonly location: string;
+    /** "auto" or an override, checked against the bandwidth and workers (lib/config/hcloud.ts). */
+    readonly serverType: string;
+    readonly image: string;
+    /** OpenSSH public keys to upload, or names of keys already in the project. Empty: no SSH (N22). */
+    readonly sshKeys: readonly string[];
+    /** SSH sources; required with sshKeys. */
+    readonly adminCidrs: readonly string[];
+    /** Prometheus servers allowed to scrape node_exporter; empty: it listens on loopback only. */
+    readonly metricsCidrs: readonly string[];
+  };
 }
 
 export interface TreeConfig {
@@ -60,4 +81,18 @@ export interface TreeConfig {
   readonly excludes: readonly string[];
   readonly bandwidthLimitMbps?: number;
   readonly mirrorManagerCategories: Readonly<Record<string, string>>;
+  /** The sync engine's settings (docs/sync-engine.md), from the tree, its preset or DEFAULTS. */
+  readonly strategy: SyncStrategy;
+  /** Path of the upstream's file list in the tree (strategy filelist). */
+  readonly fileList?: string;
+  /** Path of an upstream marker file: unchanged since the last good sync means nothing to do. */
+  readonly precheck?: string;
+  /** Fetch entries the file list marks restricted (a tier-1 upstream's pre-bitflip content, N17). */
+  readonly preBitflip: boolean;
+  /** rsync patterns of the metadata published last (N15). */
+  readonly metadataLast: readonly string[];
+  readonly maxDeletePercent: number;
+  readonly minFreeMiB: number;
+  readonly retries: number;
+  readonly maxRuntimeMinutes: number;
 }

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { PRESET_IDS } from '../presets';
+import { PRESET_IDS, SYNC_STRATEGIES } from '../presets';
 import { SCHEDULE_HELP, parseSchedule } from './schedule';
 
 /*
@@ -35,6 +35,11 @@ const posInt = (allowed: string, min = 1, max = Number.MAX_SAFE_INTEGER) =>
 const strictObject = <T extends z.ZodRawShape>(shape: T) =>
   z.strictObject(shape);
 
+/** A path inside the upstream tree: relative, no "..", no "." components. */
+const upstreamFile = (allowed: string) =>
+  str(allowed).regex(/^(?!\.{1,2}(\/|$))(?!.*\/\.{1,2}(\/|$))[A-Za-z0-9._+-]+(\/[A-Za-z0-9._+-]+)*$/, { error: allowed });
+const PATTERN_HELP = 'an rsync pattern such as repodata/, *.xml or /dists/ (letters, digits, . _ - + / * ? [ ])';
+
 export const scheduleSchema = str(SCHEDULE_HELP).refine((s) => parseSchedule(s) !== undefined, { error: SCHEDULE_HELP });
 
 const treeSchema = strictObject({
@@ -52,6 +57,18 @@ const treeSchema = strictObject({
     }), { error: 'a list of paths inside the tree' })
     .optional(),
   bandwidthLimitMbps: posInt('a whole number of Mbit/s (at least 1) to cap this tree\'s sync').optional(),
+  // The sync engine (docs/sync-engine.md); cross-field rules are in resolve.ts.
+  strategy: z.enum(SYNC_STRATEGIES, { error: SYNC_STRATEGIES.join(', ') }).optional(),
+  fileList: upstreamFile('a path in the upstream tree (relative, no ".."), such as fullfiletimelist-fedora').optional(),
+  precheck: upstreamFile('a path in the upstream tree (relative, no ".."), such as distfiles/timestamp.mirmon').optional(),
+  preBitflip: bool.optional(),
+  metadataLast: z
+    .array(str(PATTERN_HELP).regex(/^[A-Za-z0-9._*?[\]\/+-]+$/, { error: PATTERN_HELP }), { error: `a list of patterns: ${PATTERN_HELP}` })
+    .optional(),
+  maxDeletePercent: posInt('a whole percentage from 0 to 100 of the tree a sync may delete', 0, 100).optional(),
+  minFreeMiB: posInt('a whole number of MiB from 0 to 1048576 that must stay free after a sync', 0, 1_048_576).optional(),
+  retries: posInt('a whole number of retries from 0 to 20', 0, 20).optional(),
+  maxRuntimeMinutes: posInt('a whole number of minutes from 5 to 690 (the sync service is stopped at 12 h)', 5, 690).optional(),
 });
 
 export const configSchema = strictObject({
@@ -151,9 +168,42 @@ export const configSchema = strictObject({
   aws: strictObject({
     region: str('an AWS region such as eu-west-3').regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: 'an AWS region such as eu-west-3' }).optional(),
     account: str('a 12-digit AWS account id').regex(/^\d{12}$/, { error: 'a 12-digit AWS account id' }).optional(),
+    instanceType: str('"auto" or an EC2 instance type such as m7g.large')
+      .regex(/^(auto|[a-z][a-z0-9-]*\.[a-z0-9]+)$/, { error: '"auto" or an EC2 instance type such as m7g.large' })
+      .optional(),
+    volumeType: z.enum(['auto', 'gp3', 'st1'], { error: 'auto, gp3 or st1' }).optional(),
+    sshCidrs: z
+      .array(str('an IPv4 or IPv6 address or CIDR').refine(isCidr, { error: 'an IPv4 or IPv6 address or CIDR such as 198.51.100.0/24 or 2001:db8::/48' }), {
+        error: 'a list of admin addresses or CIDRs allowed to SSH in (empty: no SSH, SSM Session Manager only)',
+      })
+      .optional(),
+    hostedZone: strictObject({
+      id: str('a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ').regex(/^Z[A-Z0-9]{1,31}$/, { error: 'a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ' }),
+      name: str('the zone\'s domain name such as example.org').regex(HOSTNAME_RE, { error: 'the zone\'s domain name such as example.org' }),
+    }).optional(),
   }).optional(),
+  // Hetzner Cloud (cdktf). Formats here; the location list and sizing rules in lib/config/hcloud.ts.
   hcloud: strictObject({
     location: str('a Hetzner location such as fsn1').regex(/^[a-z]{3}\d?$/, { error: 'a Hetzner location such as fsn1, nbg1, hel1, ash, hil or sin' }).optional(),
+    serverType: str('"auto" or a Hetzner server type such as cpx22')
+      .regex(/^(auto|(cx|cpx|cax|ccx)\d{2,3})$/, { error: '"auto" or a Hetzner server type such as cpx22, cpx32, ccx13 or cx33' })
+      .optional(),
+    image: str('a Hetzner image name such as debian-12').regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { error: 'a Hetzner image name such as debian-12' }).optional(),
+    sshKeys: z
+      .array(str('an OpenSSH public key line or the name of a key in the Hetzner project').regex(/^[^\n]{1,16384}$/, {
+        error: 'an OpenSSH public key line ("ssh-ed25519 AAAA... comment") or the name of a key in the Hetzner project',
+      }), { error: 'a list of OpenSSH public keys or names of keys in the Hetzner project' })
+      .optional(),
+    adminCidrs: z
+      .array(str('an IPv4 or IPv6 address or CIDR').refine(isCidr, { error: 'an IPv4 or IPv6 address or CIDR such as 198.51.100.0/24 or 2001:db8::/48' }), {
+        error: 'a list of admin addresses or CIDRs allowed to SSH in (leave out with sshKeys for a node without SSH)',
+      })
+      .optional(),
+    metricsCidrs: z
+      .array(str('an IPv4 or IPv6 address or CIDR').refine(isCidr, { error: 'an IPv4 or IPv6 address or CIDR such as 203.0.113.9 or 2001:db8::9' }), {
+        error: 'a list of Prometheus server addresses allowed to scrape node_exporter (empty: loopback only)',
+      })
+      .optional(),
   }).optional(),
 });
 

@@ -18,5 +18,8 @@ export const CUSTOM: Preset = {
   requiredListings: [],
   requires: {},
   allowedExcludes: 'any',
+  // Published last (N15), for the common layouts: yum (repodata/, .treeinfo), APT (everything
+  // under dists/ names files in pool/, ftpsync's stage 2, node-practice §2.1) and checksum lists.
+  metadataLast: ['repodata/', '.treeinfo', 'dists/', '*CHECKSUM', 'SHA256SUMS*'],
   metadataPatterns: ['\\.(xml|xml\\.gz|xml\\.asc|xml\\.zst|xml\\.zck|xml\\.xz|sqlite|sqlite\\.bz2|sqlite\\.xz)$', '(^|/)(Release|InRelease|Release\\.gpg)$'],
 };

@@ -17,6 +17,13 @@ export const FEDORA: Preset = {
       upstream: 'rsync://dl.fedoraproject.org/fedora-enchilada/',
       // report_mirror categories carried by this tree (MirrorManager's names).
       mirrorManagerCategories: { 'Fedora Linux': 'linux' },
+      // "Please use the quick-fedora-mirror zsh script if at all possible. This script uses rsync
+      // and some informational files on the mirrors to allow you to only sync those files you
+      // need": mirror-sync reads the same file list (node-practice §1.2: one list per module
+      // directory, at its root) and diffs it; docs/adr/0021 (strategy quick-fedora-mirror runs
+      // the script itself).
+      strategy: 'filelist',
+      fileList: 'fullfiletimelist-fedora',
     },
   ],
   // "you can sync as often as every 10minutes in a loop ... Make sure to use locking"
@@ -36,6 +43,9 @@ export const FEDORA: Preset = {
   },
   // "You may exclude any content you desire, such as architectures, using an EXCLUDES file."
   allowedExcludes: 'any',
+  // Published last (N15): yum metadata names the packages (repodata/ with repomd.xml), installer
+  // trees name their images (.treeinfo), and the *-CHECKSUM files name the ISOs next to them.
+  metadataLast: ['repodata/', '.treeinfo', '*CHECKSUM'],
   // "<LocationMatch "\.(xml|xml\.gz|xml\.asc|sqlite)$"> Header set Cache-Control "must-revalidate"",
   // extended to the compressions current repodata uses.
   metadataPatterns: ['\\.(xml|xml\\.gz|xml\\.asc|xml\\.zst|xml\\.zck|xml\\.xz|xml\\.bz2|sqlite|sqlite\\.bz2|sqlite\\.xz|sqlite\\.gz)$'],

@@ -11,7 +11,9 @@ export const GENTOO: Preset = {
   trees: [
     // "First, you need to fetch the mirror data. You can do so via rsync from
     // rsync://masterdistfiles.gentoo.org/gentoo" (host from the live wiki page).
-    { name: 'gentoo', upstream: 'rsync://masterdistfiles.gentoo.org/gentoo/' },
+    // The freshness marker mirror checkers read (node-practice §3.8: "distfiles/timestamp.mirmon
+    // (a Unix timestamp)"): when it is as at the last good sync, the run stops there.
+    { name: 'gentoo', upstream: 'rsync://masterdistfiles.gentoo.org/gentoo/', strategy: 'rsync', precheck: 'distfiles/timestamp.mirmon' },
   ],
   // "All mirrors must be synchronized every four hours, starting at midnight in your local time zone."
   schedule: { everyHours: 4, from: '00:00' },
@@ -40,6 +42,10 @@ export const GENTOO: Preset = {
     paths: ['/releases/historical'],
     quote: quote('You may exclude /releases/historical to save some space. Do not exclude any other directories.'),
   },
+  // Published last (N15): the freshness markers (a checker must not see a fresh timestamp over
+  // stale files), autobuilds' latest-*.txt (they name the newest files) and the digests of
+  // release files.
+  metadataLast: ['timestamp.*', 'latest-*.txt', '*.DIGESTS', '*.sha256'],
   // Freshness markers that checkers read (distfiles/timestamp.mirmon, latest-*.txt of autobuilds).
   metadataPatterns: ['(^|/)timestamp\\.[a-z]+$', '/latest-[^/]*\\.txt$'],
 };

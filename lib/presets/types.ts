@@ -5,6 +5,10 @@
  */
 export type PresetId = 'xcp-ng' | 'fedora' | 'gentoo' | 'custom';
 
+/** How mirror-sync plans a sync (docs/sync-engine.md). */
+export const SYNC_STRATEGIES = ['rsync', 'filelist', 'quick-fedora-mirror'] as const;
+export type SyncStrategy = (typeof SYNC_STRATEGIES)[number];
+
 /** A requirement quoted from a guide: the text is shown verbatim when a config breaks it. */
 export interface GuideQuote {
   readonly guide: string;
@@ -23,6 +27,12 @@ export interface PresetTree {
   readonly upstream: string;
   /** MirrorManager category names mapped to a path relative to the tree, for report_mirror. */
   readonly mirrorManagerCategories?: Readonly<Record<string, string>>;
+  /** Sync strategy (default rsync) and its upstream inputs, relative to the upstream tree. */
+  readonly strategy?: SyncStrategy;
+  /** The file list the upstream publishes (quick-fedora-mirror format), for `filelist`. */
+  readonly fileList?: string;
+  /** A marker file whose change means "upstream changed" (trace, timestamp), for any strategy. */
+  readonly precheck?: string;
 }
 
 export interface Preset {
@@ -61,6 +71,11 @@ export interface Preset {
   };
   /** Excludes the guide allows (N18): `any`, or a fixed list (may be empty: whole tree). */
   readonly allowedExcludes: 'any' | { readonly paths: readonly string[]; readonly quote: GuideQuote };
+  /**
+   * Metadata a sync publishes last, after the files it names (N15), as rsync patterns
+   * (a trailing "/" means a directory and everything in it).
+   */
+  readonly metadataLast: readonly string[];
   /** Repository metadata served with must-revalidate (N3), as Apache regexes on the path. */
   readonly metadataPatterns: readonly string[];
   /** Per-IP connection cap for downloads (N5); undefined means off. */

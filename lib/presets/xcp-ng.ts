@@ -11,7 +11,9 @@ export const XCP_NG: Preset = {
   trees: [
     // "rsync -rlptv --delete-delay updates.xcp-ng.org::repo/ /local/path/to/mirror"; the sample
     // application names the public module rsync://mymirror.example.com/xcp-ng/.
-    { name: 'xcp-ng', upstream: 'rsync://updates.xcp-ng.org/repo/' },
+    // No marker file is known upstream (node-practice §8), so the guide's plain rsync; a tree
+    // can still name one with trees[].precheck.
+    { name: 'xcp-ng', upstream: 'rsync://updates.xcp-ng.org/repo/', strategy: 'rsync' },
   ],
   // "at least once an hour, preferably four times an hour"
   schedule: { everyMinutes: 15 },
@@ -34,6 +36,9 @@ export const XCP_NG: Preset = {
   },
   // "Sync the whole mirror tree"
   allowedExcludes: { paths: [], quote: quote('Sync the whole mirror tree.') },
+  // Published last (N15): yum repositories' repodata/ (repomd.xml names every file it indexes),
+  // installer trees' .treeinfo, and the ISO checksum lists.
+  metadataLast: ['repodata/', '.treeinfo', 'SHA256SUMS*'],
   // yum repositories: repomd.xml and the files it names (N3, from the Fedora guide's httpd advice,
   // which applies to any yum tree).
   metadataPatterns: ['\\.(xml|xml\\.gz|xml\\.asc|xml\\.zst|xml\\.zck|xml\\.xz|xml\\.bz2|sqlite|sqlite\\.bz2|sqlite\\.xz|sqlite\\.gz)$'],

@@ -12,6 +12,24 @@ export const USER_DATA_LIMITS = { aws: 16 * 1024, hcloud: 32 * 1024 } as const;
 export interface UserDataBindings {
   /** The data volume's block device, e.g. /dev/disk/by-id/scsi-0HC_Volume_123 on Hetzner. */
   readonly dataDevice: string;
+  /** A cloud's own node files (e.g. the AWS agents), appended to the bundle. */
+  readonly extraFiles?: readonly NodeFile[];
+  /** Run at every boot before the data volume is formatted or mounted (e.g. wait for it to attach). */
+  readonly bootcmd?: readonly (readonly string[])[];
+  /** Run after the bundle is extracted, before mirrorfleet-provision. */
+  readonly extraRuncmd?: readonly (readonly string[])[];
+  /** More Debian packages (e.g. awscli to fetch the bundle). */
+  readonly extraPackages?: readonly string[];
+  /**
+   * Commands that put the bundle at BUNDLE_PATH at first boot, instead of carrying it in the
+   * user data (AWS: the bundle outgrew EC2's 16 KB). Get it from renderBundle(userDataFiles(...)).
+   */
+  readonly fetchBundle?: readonly (readonly string[])[];
+}
+
+/** Every file in a node's bundle: the renderers' and the cloud's own. */
+export function userDataFiles(c: NodeConfig, bindings: Pick<UserDataBindings, 'extraFiles'> = {}): NodeFile[] {
+  return [...renderNodeFiles(c, NODE_LAYOUT), ...(bindings.extraFiles ?? [])];
 }
 
 export const DATA_LABEL = 'mirrordata';
@@ -19,7 +37,11 @@ export const BUNDLE_PATH = '/var/lib/mirrorfleet/node-files.tar.gz';
 
 /** The node files as one deterministic .tar.gz (same bytes for the same config). */
 export function renderBundle(files: readonly NodeFile[]): Buffer {
-  return gzipSync(tar(files), { level: 9 });
+  const gz = gzipSync(tar(files), { level: 9 });
+  // The gzip header names the OS that wrote it; pin "Unix" so a deploy from macOS or Windows
+  // yields the same bytes (and does not re-provision the node).
+  gz[9] = 3;
+  return gz;
 }
 
 /**
@@ -29,7 +51,7 @@ export function renderBundle(files: readonly NodeFile[]): Buffer {
  */
 export function renderUserData(c: NodeConfig, bindings: UserDataBindings = { dataDevice: c.storage.device }): string {
   const l: NodeLayout = NODE_LAYOUT;
-  const files = renderNodeFiles(c, l);
+  const files = userDataFiles(c, bindings);
   const packages = [
     'apache2',
     'rsync',
@@ -41,6 +63,7 @@ export function renderUserData(c: NodeConfig, bindings: UserDataBindings = { dat
     // report_mirror starts with #!/usr/bin/env python
     ...(c.reports.reportMirror ? ['python3', 'python-is-python3'] : []),
     ...(c.storage.filesystem === 'xfs' ? ['xfsprogs'] : []),
+    ...(bindings.extraPackages ?? []),
   ];
   const doc = {
     hostname: c.hostname.split('.')[0],
@@ -57,13 +80,16 @@ export function renderUserData(c: NodeConfig, bindings: UserDataBindings = { dat
       systemUser(SYNC_USER, SYNC_GROUP, 'mirror sync (owns the trees)'),
       ...(c.rsync.private ? [systemUser(TIER1_USER, SYNC_GROUP, 'tier-1 rsync (reads pre-bitflip content)')] : []),
     ],
+    ...(bindings.bootcmd ? { bootcmd: bindings.bootcmd } : {}),
     // Formatted only when blank (overwrite: false), so a rebuilt node keeps its mirror.
     fs_setup: [{ label: DATA_LABEL, filesystem: c.storage.filesystem, device: bindings.dataDevice, partition: 'none', overwrite: false }],
     mounts: [[`LABEL=${DATA_LABEL}`, c.storage.mountPoint, c.storage.filesystem, 'defaults,nofail,noatime,x-systemd.device-timeout=60s', '0', '2']],
     // Every node file in one gzip'd tar: the only way they fit EC2's 16 KB (docs/adr/0002).
-    write_files: [{ path: BUNDLE_PATH, permissions: '0600', encoding: 'b64', content: renderBundle(files).toString('base64'), defer: true }],
+    ...(bindings.fetchBundle ? {} : { write_files: [{ path: BUNDLE_PATH, permissions: '0600', encoding: 'b64', content: renderBundle(files).toString('base64'), defer: true }] }),
     runcmd: [
+      ...(bindings.fetchBundle ?? []),
       ['tar', '--extract', '--gzip', '--touch', '--no-overwrite-dir', '--directory', '/', '--file', BUNDLE_PATH],
+      ...(bindings.extraRuncmd ?? []),
       [`${l.binDir}/mirrorfleet-provision`],
     ],
   };

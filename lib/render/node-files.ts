@@ -25,6 +25,7 @@ export interface NodeFile {
 export const ASSET_SCRIPTS = [
   'mirror-sync',
   'mirror-post-sync',
+  'mirror-publish',
   'mirrorfleet-apache-setup',
   'mirrorfleet-cert',
   'mirrorfleet-cert-deploy',

@@ -32,6 +32,16 @@ describe('defaults and presets', () => {
         excludes: [],
         bandwidthLimitMbps: undefined,
         mirrorManagerCategories: {},
+        // The sync engine's settings: test/config/sync-config.test.ts.
+        strategy: 'rsync',
+        fileList: undefined,
+        precheck: undefined,
+        preBitflip: false,
+        metadataLast: ['repodata/', '.treeinfo', 'SHA256SUMS*'],
+        maxDeletePercent: 25,
+        minFreeMiB: 1024,
+        retries: 3,
+        maxRuntimeMinutes: 660,
       },
     ]);
     expect(c.timezone).toBe(DEFAULTS.timezone);

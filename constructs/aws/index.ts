@@ -1,0 +1,7 @@
+export { MirrorNode, assertDualStack } from './mirror-node';
+export type { MirrorNodeProps } from './mirror-node';
+export { MirrorNodeStack, stackNameFor } from './mirror-node-stack';
+export type { MirrorNodeStackProps } from './mirror-node-stack';
+export { NodeAlarms } from './node-alarms';
+export { NodeFirewall } from './node-firewall';
+export { NodeRole } from './node-role';

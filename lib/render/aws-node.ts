@@ -1,0 +1,198 @@
+import { NodeConfig } from '../config/node-config';
+import { createHash } from 'node:crypto';
+import { BUNDLE_PATH, UserDataBindings, renderBundle, renderUserData, userDataFiles } from './cloud-init';
+import { CLOUDWATCH_AGENT_CONFIG_PATH, CW_METRICS, STATSD_PORT, renderCloudWatchAgentConfig } from './cloudwatch-agent';
+import { NODE_LAYOUT, NodeLayout } from './layout';
+import { NodeFile } from './node-files';
+
+/*
+ * What only an AWS node runs, added to the same user data as every other node file:
+ * - the bundle comes from S3 (a CDK asset), fetched with Debian's awscli and checked against
+ *   its sha256, since it no longer fits EC2's 16 KB of user data (docs/adr/0011);
+ * - a bootcmd that waits for the data volume, which EC2 attaches after the instance starts;
+ * - mirrorfleet-aws: installs Amazon's SSM and CloudWatch agents (not Debian packages), feeds the
+ *   textfile metrics to the agent (docs/adr/0009), and re-provisions the node when an in-place
+ *   stack update changed its user data (docs/adr/0010);
+ * - the agent's config and two systemd units.
+ */
+
+/** How an EBS volume appears on a Nitro instance: its id without the dash. */
+export const EBS_DEVICE_PREFIX = '/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol';
+const WAIT_SECONDS = 600;
+
+export const AWS_UNITS = { metrics: 'mirrorfleet-aws-metrics.service', reapply: 'mirrorfleet-aws-reapply.service' } as const;
+export const SSM_AGENT_DEB = 'https://s3.amazonaws.com/ec2-downloads-windows/SSMAgent/latest/debian_$arch/amazon-ssm-agent.deb';
+export const CLOUDWATCH_AGENT_DEB = 'https://amazoncloudwatch-agent.s3.amazonaws.com/debian/$arch/latest/amazon-cloudwatch-agent.deb';
+
+export const awsScriptPath = (l: NodeLayout) => `${l.binDir}/mirrorfleet-aws`;
+
+/** Deploy-time values only CloudFormation knows; the construct passes tokens, tests placeholders. */
+export interface AwsDeployRefs {
+  /** The data volume's id without "vol-". */
+  readonly volumeIdDigits: string;
+  /** Where the bundle asset lives (the CDK bootstrap bucket) and in which region. */
+  readonly bundleBucket: string;
+  readonly bundleKey: string;
+  readonly region: string;
+}
+
+/** EC2 attaches the data volume after the instance starts: bootcmd waits for it before fs_setup. */
+export const WAIT_FOR_DEVICE = `i=0; until [ -e "$1" ]; do i=$((i+1)); [ $i -le ${WAIT_SECONDS} ] || { echo "mirrorfleet: no $1 after ${WAIT_SECONDS} s" >&2; exit 1; }; sleep 1; done`;
+
+/** Fetches the bundle, and keeps it only if it is the one this user data was rendered with. */
+export const FETCH_BUNDLE = 'if ! { aws s3 cp --only-show-errors --region "$3" "s3://$2" "$1" && echo "$4  $1" | sha256sum -c --quiet; }; then rm -f "$1"; exit 1; fi';
+
+/** The node's bundle with the AWS files in it: the S3 asset behind fetchBundle. */
+export function renderAwsBundle(c: NodeConfig, l: NodeLayout = NODE_LAYOUT): Buffer {
+  return renderBundle(userDataFiles(c, { extraFiles: renderAwsNodeFiles(c, l) }));
+}
+
+/** The user-data bindings of an AWS node. */
+export function awsUserDataBindings(c: NodeConfig, l: NodeLayout, refs: AwsDeployRefs): UserDataBindings {
+  const dataDevice = `${EBS_DEVICE_PREFIX}${refs.volumeIdDigits}`;
+  const sha256 = createHash('sha256').update(renderAwsBundle(c, l)).digest('hex');
+  return {
+    dataDevice,
+    extraFiles: renderAwsNodeFiles(c, l),
+    extraPackages: ['awscli'],
+    bootcmd: [['sh', '-c', WAIT_FOR_DEVICE, 'wait-for-data-volume', dataDevice]],
+    fetchBundle: [['sh', '-c', FETCH_BUNDLE, 'fetch-bundle', BUNDLE_PATH, `${refs.bundleBucket}/${refs.bundleKey}`, refs.region, sha256]],
+    extraRuncmd: [[awsScriptPath(l), 'setup']],
+  };
+}
+
+/** The AWS user data: small (the bundle comes from S3), so it stays far below EC2's 16 KB. */
+export function renderAwsUserData(c: NodeConfig, refs: AwsDeployRefs, l: NodeLayout = NODE_LAYOUT): string {
+  return renderUserData(c, awsUserDataBindings(c, l, refs));
+}
+
+export function renderAwsNodeFiles(c: NodeConfig, l: NodeLayout): NodeFile[] {
+  return [
+    { path: CLOUDWATCH_AGENT_CONFIG_PATH, content: renderCloudWatchAgentConfig(c), mode: '0644' },
+    { path: awsScriptPath(l), content: renderAwsScript(l), mode: '0755' },
+    { path: `${l.systemdDir}/${AWS_UNITS.metrics}`, content: metricsUnit(l), mode: '0644' },
+    { path: `${l.systemdDir}/${AWS_UNITS.reapply}`, content: reapplyUnit(l), mode: '0644' },
+  ];
+}
+
+const metricsUnit = (l: NodeLayout) => `[Unit]
+Description=mirrorfleet: node metrics to the CloudWatch agent
+After=amazon-cloudwatch-agent.service
+
+[Service]
+ExecStart=${awsScriptPath(l)} metrics
+DynamicUser=yes
+Restart=always
+RestartSec=60
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+const reapplyUnit = (l: NodeLayout) => `[Unit]
+Description=mirrorfleet: re-provision when the user data changed
+After=cloud-final.service network-online.target
+Wants=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart=${awsScriptPath(l)} reapply
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+/** mirrorfleet-aws. Bash, shellcheck-clean; `\${` below is bash's, not a template's. */
+export function renderAwsScript(l: NodeLayout): string {
+  const m = CW_METRICS;
+  return `#!/bin/bash
+# mirrorfleet-aws: what only an AWS node runs (docs/adr/0009, docs/adr/0010).
+#   setup        first boot: SSM and CloudWatch agents, metrics, re-provisioning
+#   metrics [D]  every minute, the textfile metrics in D as StatsD gauges to the agent
+#   gauges D     those gauges, printed
+#   reapply      at boot: if the user data changed, re-run cloud-init as on a first boot
+set -uo pipefail
+state=${l.stateDir}
+
+imds() {
+  local token
+  token=$(curl -fsS -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token) || return 1
+  curl -fsS -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/$1"
+}
+
+# Amazon's agents are no Debian packages: their .deb from Amazon's S3, once.
+install_deb() {
+  local deb=/run/mirrorfleet-agent.deb rc=0
+  [ -e "$2" ] && return 0
+  if ! { curl -fsSL --retry 5 -o "$deb" "$1" && dpkg -i "$deb"; }; then rc=1; fi
+  rm -f "$deb"
+  return $rc
+}
+
+gauges() {
+  shopt -s nullglob
+  local files=("$1"/*.prom)
+  [ \${#files[@]} -gt 0 ] || return 0
+  awk -v now="$(date +%s)" '$1 ~ /^mirrorfleet_[a-z_]+[{][a-z]+="[^"]*"[}]$/ {
+    split($1, p, /[{}"]/)
+    if (p[1] == "mirrorfleet_sync_last_success_timestamp_seconds" && $2 > 0)
+      printf "${m.syncAge}:%d|g|#tree:%s\\n", (now > $2 ? now - $2 : 0), p[3]
+    else if (p[1] == "${m.syncSuccess}" || p[1] == "${m.hookFailures}")
+      printf "%s:%d|g|#tree:%s\\n", p[1], $2, p[3]
+    else if (p[1] == "mirrorfleet_cert_not_after_timestamp_seconds")
+      printf "${m.certDaysLeft}:%.2f|g\\n", ($2 > now ? ($2 - now) / 86400 : 0)
+  }' "\${files[@]}"
+}
+
+metrics() {
+  local line
+  while :; do
+    gauges "$1" | while read -r line; do
+      echo "$line" >"/dev/udp/127.0.0.1/\${STATSD_PORT:-${STATSD_PORT}}"
+    done
+    sleep 60
+  done
+}
+
+reapply() {
+  local seen=$state/user-data.sha256 now f
+  now=$(imds user-data | sha256sum | cut -d' ' -f1) || return 1
+  if [ -s "$seen" ] && [ "$(cat "$seen")" != "$now" ]; then
+    echo "$now" >"$seen"
+    echo "mirrorfleet-aws: the user data changed: re-provisioning as on a first boot"
+    # Units and settings of the old config go, so a removed tree leaves no timer behind.
+    tar -tzf ${BUNDLE_PATH} | while read -r f; do
+      case $f in
+        etc/systemd/system/*) systemctl disable "\${f##*/}"; rm -f "/$f" ;;
+        etc/mirrorfleet/*) rm -f "/$f" ;;
+      esac
+    done
+    cloud-init clean --logs --reboot
+  fi
+  echo "$now" >"$seen"
+}
+
+setup() {
+  local arch rc=0 ctl=/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl
+  arch=$(dpkg --print-architecture)
+  if install_deb "${SSM_AGENT_DEB}" /usr/bin/amazon-ssm-agent; then
+    systemctl enable --now amazon-ssm-agent || rc=1
+  else rc=1; fi
+  systemctl daemon-reload
+  systemctl enable ${AWS_UNITS.reapply} || rc=1
+  reapply || rc=1
+  if install_deb "${CLOUDWATCH_AGENT_DEB}" "$ctl"; then
+    "$ctl" -a fetch-config -m ec2 -s -c file:${CLOUDWATCH_AGENT_CONFIG_PATH} || rc=1
+  else rc=1; fi
+  systemctl enable --now ${AWS_UNITS.metrics} || rc=1
+  return $rc
+}
+
+case \${1:-} in
+  setup | reapply) "$1" ;;
+  metrics) metrics "\${2:-$state/metrics}" ;;
+  gauges) gauges "\${2:?usage: mirrorfleet-aws gauges DIR}" ;;
+  *) echo "usage: mirrorfleet-aws setup|metrics [DIR]|gauges DIR|reapply" >&2; exit 2 ;;
+esac
+`;
+}

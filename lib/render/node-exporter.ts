@@ -1,0 +1,106 @@
+import { NODE_EXPORTER_PORT } from '../config/hcloud';
+import { NodeConfig } from '../config/node-config';
+import { scheduleIntervalMinutes } from '../config/schedule';
+import { UserDataBindings, renderUserData } from './cloud-init';
+import { NODE_LAYOUT, NodeLayout } from './layout';
+import { NodeFile } from './node-files';
+
+/*
+ * What only a Hetzner node runs (N21 where CloudWatch does not exist): Debian's
+ * prometheus-node-exporter with the textfile collector reading the sync's metrics, plus the
+ * figures the alert rules in assets/prometheus/ compare against (each tree's sync interval, the
+ * data volume's mount point). The rules are static; the node publishes its own thresholds.
+ */
+
+export const NODE_EXPORTER_PACKAGE = 'prometheus-node-exporter';
+export const NODE_EXPORTER_SERVICE = 'prometheus-node-exporter.service';
+/** Our settings, read by the unit through the drop-in below. */
+export const nodeExporterEnvPath = (l: NodeLayout) => `${l.etcDir}/node-exporter.env`;
+export const nodeExporterDropInPath = (l: NodeLayout) => `${l.systemdDir}/${NODE_EXPORTER_SERVICE}.d/mirrorfleet.conf`;
+export const nodeMetricsPath = (l: NodeLayout) => `${l.metricsDir}/mirrorfleet_node.prom`;
+
+/** Hetzner volumes appear under their id (https://docs.hetzner.com/cloud/volumes/overview). */
+export const hcloudVolumeDevice = (volumeId: string) => `/dev/disk/by-id/scsi-0HC_Volume_${volumeId}`;
+const WAIT_SECONDS = 300;
+
+/**
+ * The volume is attached after the server is created, so it can appear a little after boot
+ * starts: bootcmd (which runs before fs_setup and mounts) waits for it, then gives up loudly.
+ */
+export const WAIT_FOR_VOLUME = `i=0
+while [ ! -b "$1" ]; do
+  i=$((i+1)); [ $i -le ${WAIT_SECONDS} ] || { echo "mirrorfleet: no data volume at $1 after ${WAIT_SECONDS} s" >&2; exit 1; }; sleep 1
+done`;
+
+/**
+ * node_exporter's arguments: the textfile collector on our metrics directory; on loopback only
+ * unless Prometheus servers are listed (then on every address, IPv4 and IPv6, and the cloud
+ * firewall opens the port to those servers alone).
+ */
+export function nodeExporterArgs(c: NodeConfig, l: NodeLayout, listen?: readonly string[]): string[] {
+  const addresses = listen ?? (c.hcloud.metricsCidrs.length > 0 ? [`:${NODE_EXPORTER_PORT}`] : [`127.0.0.1:${NODE_EXPORTER_PORT}`, `[::1]:${NODE_EXPORTER_PORT}`]);
+  return [`--collector.textfile.directory=${l.metricsDir}`, ...addresses.map((a) => `--web.listen-address=${a}`)];
+}
+
+export function renderNodeExporterEnv(c: NodeConfig, l: NodeLayout, listen?: readonly string[]): string {
+  return `# mirrorfleet: prometheus-node-exporter settings (N21), read through ${nodeExporterDropInPath(l)}.
+ARGS="${nodeExporterArgs(c, l, listen).join(' ')}"
+`;
+}
+
+/**
+ * A drop-in rather than an edit of /etc/default/prometheus-node-exporter: that file is the
+ * package's conffile, and a changed conffile stops unattended-upgrades from upgrading the package.
+ * The empty assignment drops the package's EnvironmentFile, so only ours is read.
+ */
+export function renderNodeExporterDropIn(l: NodeLayout): string {
+  return `# mirrorfleet: node_exporter reads mirrorfleet's settings (N21)
+[Service]
+EnvironmentFile=
+EnvironmentFile=${nodeExporterEnvPath(l)}
+`;
+}
+
+/** The figures the alert rules compare against, as textfile metrics. */
+export function renderNodeMetrics(c: NodeConfig): string {
+  const lines = [
+    '# HELP mirrorfleet_sync_interval_seconds The tree\'s sync schedule interval, from mirror.yaml.',
+    '# TYPE mirrorfleet_sync_interval_seconds gauge',
+    ...c.trees.map((t) => `mirrorfleet_sync_interval_seconds{tree="${t.name}"} ${scheduleIntervalMinutes(t.schedule) * 60}`),
+    '# HELP mirrorfleet_data_volume_info The mount point of the data volume that holds the trees.',
+    '# TYPE mirrorfleet_data_volume_info gauge',
+    `mirrorfleet_data_volume_info{mountpoint="${c.storage.mountPoint}"} 1`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderHcloudNodeFiles(c: NodeConfig, l: NodeLayout): NodeFile[] {
+  return [
+    { path: nodeExporterEnvPath(l), content: renderNodeExporterEnv(c, l), mode: '0644' },
+    { path: nodeExporterDropInPath(l), content: renderNodeExporterDropIn(l), mode: '0644' },
+    { path: nodeMetricsPath(l), content: renderNodeMetrics(c), mode: '0644' },
+  ];
+}
+
+/**
+ * The user-data bindings of a Hetzner node. node_exporter is installed after the bundle is
+ * extracted, so its first start already reads our drop-in (never listening on every address).
+ */
+export function hcloudUserDataBindings(c: NodeConfig, dataDevice: string, l: NodeLayout = NODE_LAYOUT): UserDataBindings {
+  return {
+    dataDevice,
+    extraFiles: renderHcloudNodeFiles(c, l),
+    bootcmd: [['sh', '-c', WAIT_FOR_VOLUME, 'wait-for-volume', dataDevice]],
+    extraRuncmd: [
+      ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '--no-install-recommends', NODE_EXPORTER_PACKAGE],
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'enable', NODE_EXPORTER_SERVICE],
+      ['systemctl', 'restart', NODE_EXPORTER_SERVICE],
+    ],
+  };
+}
+
+/** The #cloud-config of a Hetzner node whose data volume is at `dataDevice`. */
+export function renderHcloudUserData(c: NodeConfig, dataDevice: string, l: NodeLayout = NODE_LAYOUT): string {
+  return renderUserData(c, hcloudUserDataBindings(c, dataDevice, l));
+}

@@ -1,0 +1,41 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AWS_DEFAULTS, AUTO_INSTANCE_TYPES, INSTANCE_TYPES, awsNodeSpec } from '../../lib/config/aws';
+import { ALARMS } from '../../lib/render/cloudwatch-agent';
+import { REPO } from '../support/fixtures';
+import { awsExampleConfig } from './support';
+
+/* docs/deploy-aws.md (merged into the README by the lead) stays true to the code. */
+const doc = fs.readFileSync(path.join(REPO, 'docs', 'deploy-aws.md'), 'utf8');
+const row = (key: string) => doc.split('\n').find((l) => l.startsWith(`| \`${key}\``))?.split('|').map((c) => c.trim());
+
+describe('docs/deploy-aws.md', () => {
+  it('gives the bootstrap and deploy commands', () => {
+    expect(doc).toContain('npx cdk bootstrap');
+    expect(doc).toContain('npx cdk deploy -c config=mirror.yaml');
+    expect(doc).toContain('aws ssm start-session --target');
+  });
+
+  it.each([
+    ['aws.instanceType', `\`${AWS_DEFAULTS.instanceType}\``],
+    ['aws.volumeType', `\`${AWS_DEFAULTS.volumeType}\``],
+    ['aws.sshCidrs', '`[]`'],
+    ['aws.hostedZone', 'none'],
+  ])('the defaults table gives %s as %s', (key, expected) => {
+    expect(row(key)?.[2]).toBe(expected);
+  });
+
+  it('names the automatic instance types in their order and the alarm thresholds', () => {
+    const flat = doc.replace(/\s+/g, ' ');
+    expect(flat).toContain(AUTO_INSTANCE_TYPES.join(', '));
+    expect(flat).toContain(`${ALARMS.dataDiskWarningPercent} % and ${ALARMS.dataDiskCriticalPercent} % full`);
+    expect(flat).toContain(`certificate < ${ALARMS.certDaysLeft} days`);
+  });
+
+  it('prices the default example\'s instance and volume as the catalog and the config do', () => {
+    const spec = awsNodeSpec(awsExampleConfig('xcp-ng'));
+    const instance = INSTANCE_TYPES.find((i) => i.name === spec.instanceType.name)!;
+    expect(doc).toContain(`| ${instance.name} | ${instance.usdPerHour} × 730 h | ${(instance.usdPerHour * 730).toFixed(2)} |`);
+    expect(doc).toContain(`| Data volume, gp3 ${spec.dataVolume.sizeGiB} GB | ${spec.dataVolume.sizeGiB} × 0.08 | ${(spec.dataVolume.sizeGiB * 0.08).toFixed(2)} |`);
+  });
+});

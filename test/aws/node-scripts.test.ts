@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as dgram from 'node:dgram';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FETCH_BUNDLE, WAIT_FOR_DEVICE, renderAwsScript } from '../../lib/render/aws-node';
+import { NODE_LAYOUT } from '../../lib/render/layout';
+import { tmpDir } from '../support/fixtures';
+import { describeWith, run } from '../support/tools';
+
+/* The AWS node's shell parts, run for real on sample inputs. */
+
+describeWith(['sh', 'sha256sum'], 'first-boot steps cloud-init runs with sh', () => {
+  let dir: string;
+  beforeEach(() => (dir = tmpDir('awsboot')));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('wait-for-data-volume returns once EC2 has attached the volume', async () => {
+    const device = path.join(dir, 'nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0');
+    const child = spawn('sh', ['-c', WAIT_FOR_DEVICE, 'wait-for-data-volume', device]);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(child.exitCode).toBeNull();
+    fs.writeFileSync(device, '');
+    expect(await new Promise((r) => child.on('exit', r))).toBe(0);
+  });
+
+  /** Runs fetch-bundle with a stand-in `aws` that logs its arguments and "downloads" `content`. */
+  const fetch = (content: string, sha256: string) => {
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'aws'), `#!/bin/sh\necho "$@" > "${dir}/aws.args"\nprintf %s '${content}' > "$7"\n`, { mode: 0o755 });
+    const target = path.join(dir, 'node-files.tar.gz');
+    const r = run('sh', ['-c', FETCH_BUNDLE, 'fetch-bundle', target, 'bucket/abc.gz', 'eu-west-3', sha256], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    return { ...r, target, args: fs.readFileSync(path.join(dir, 'aws.args'), 'utf8') };
+  };
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+  it('fetch-bundle keeps the bundle whose sha256 matches', () => {
+    const r = fetch('the bundle', sha('the bundle'));
+    expect(r.args).toBe(`s3 cp --only-show-errors --region eu-west-3 s3://bucket/abc.gz ${r.target}\n`);
+    expect(r.status).toBe(0);
+    expect(fs.readFileSync(r.target, 'utf8')).toBe('the bundle');
+  });
+
+  it('fetch-bundle deletes any other bundle and fails, so nothing stale or foreign is unpacked', () => {
+    const r = fetch('another bundle', sha('the bundle'));
+    expect(r.status).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/FAILED/);
+    expect(fs.existsSync(r.target)).toBe(false);
+  });
+});
+
+describeWith(['bash', 'awk'], 'mirrorfleet-aws metrics', () => {
+  const dir = tmpDir('awsmetrics');
+  const script = path.join(dir, 'mirrorfleet-aws');
+  const metrics = path.join(dir, 'metrics');
+  const now = Math.floor(Date.now() / 1000);
+  beforeAll(() => {
+    fs.writeFileSync(script, renderAwsScript(NODE_LAYOUT), { mode: 0o755 });
+    fs.mkdirSync(metrics);
+    // As mirror-sync, mirror-post-sync and mirrorfleet-cert-deploy write them.
+    fs.writeFileSync(path.join(metrics, 'mirrorfleet_sync_xcp-ng.prom'), [
+      '# HELP mirrorfleet_sync_last_success_timestamp_seconds End of the last successful sync.',
+      '# TYPE mirrorfleet_sync_last_success_timestamp_seconds gauge',
+      `mirrorfleet_sync_last_success_timestamp_seconds{tree="xcp-ng"} ${now - 125}`,
+      'mirrorfleet_sync_duration_seconds{tree="xcp-ng"} 12',
+      'mirrorfleet_sync_success{tree="xcp-ng"} 1',
+      '',
+    ].join('\n'));
+    fs.writeFileSync(path.join(metrics, 'mirrorfleet_sync_new.prom'), 'mirrorfleet_sync_last_success_timestamp_seconds{tree="new"} 0\nmirrorfleet_sync_success{tree="new"} 0\n');
+    fs.writeFileSync(path.join(metrics, 'mirrorfleet_hooks_xcp-ng.prom'), 'mirrorfleet_sync_hook_failures{tree="xcp-ng"} 2\n');
+    fs.writeFileSync(path.join(metrics, 'mirrorfleet_cert.prom'), `mirrorfleet_cert_not_after_timestamp_seconds{domain="mirror.example.org"} ${now + 30 * 86400}\n`);
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const expected = (age: number) =>
+    [
+      'mirrorfleet_cert_days_left:30.00|g',
+      'mirrorfleet_sync_hook_failures:2|g|#tree:xcp-ng',
+      'mirrorfleet_sync_success:0|g|#tree:new',
+      `mirrorfleet_sync_age_seconds:${age}|g|#tree:xcp-ng`,
+      'mirrorfleet_sync_success:1|g|#tree:xcp-ng',
+    ];
+
+  it('turns textfile metrics into StatsD gauges: sync age (only after a first success), outcome, hook failures, days left', () => {
+    const r = run('bash', [script, 'gauges', metrics]);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trim().split('\n');
+    const age = Number(/sync_age_seconds:(\d+)/.exec(r.stdout)![1]);
+    expect(age).toBeGreaterThanOrEqual(125);
+    expect(age).toBeLessThan(135);
+    expect(lines).toEqual(expected(age));
+  });
+
+  it('prints nothing for an empty metrics directory', () => {
+    const empty = path.join(dir, 'empty');
+    fs.mkdirSync(empty);
+    expect(run('bash', [script, 'gauges', empty])).toMatchObject({ stdout: '', stderr: '', status: 0 });
+  });
+
+  it('sends them as UDP datagrams to the agent\'s StatsD port', async () => {
+    const socket = dgram.createSocket('udp4');
+    const received: string[] = [];
+    socket.on('message', (m) => received.push(m.toString()));
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+    const child = spawn('bash', [script, 'metrics', metrics], { env: { ...process.env, STATSD_PORT: String(socket.address().port) } });
+    for (let i = 0; i < 50 && received.length < 5; i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill();
+    socket.close();
+    expect(received.map((m) => m.replace(/sync_age_seconds:\d+/, 'sync_age_seconds:AGE'))).toEqual(expected(0).map((l) => `${l.replace(/sync_age_seconds:\d+/, 'sync_age_seconds:AGE')}\n`));
+  });
+
+  it('prints its usage for an unknown command', () => {
+    const r = run('bash', [script, 'bogus']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('usage: mirrorfleet-aws setup|metrics [DIR]|gauges DIR|reapply\n');
+  });
+});

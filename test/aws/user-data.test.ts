@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { App } from 'aws-cdk-lib';
+import { parse } from 'yaml';
+import { USER_DATA_SENTINELS } from '../../constructs/aws/node-user-data';
+import { NodeConfig } from '../../lib/config/node-config';
+import { BUNDLE_PATH, USER_DATA_LIMITS } from '../../lib/render/cloud-init';
+import { AWS_UNITS, FETCH_BUNDLE, WAIT_FOR_DEVICE, awsScriptPath, renderAwsBundle, renderAwsNodeFiles, renderAwsUserData } from '../../lib/render/aws-node';
+import { CLOUDWATCH_AGENT_CONFIG_PATH, CW_NAMESPACE } from '../../lib/render/cloudwatch-agent';
+import { NODE_LAYOUT } from '../../lib/render/layout';
+import { renderNodeFiles } from '../../lib/render/node-files';
+import { EXAMPLES, tmpDir } from '../support/fixtures';
+import { describeWith, run } from '../support/tools';
+import { awsExampleConfig, bundleKeyOf, synthNode, userDataOf } from './support';
+
+const TOKEN = '<TOKEN>';
+/** The renderer's output with the construct's stand-ins swapped for <TOKEN>: what the template must hold. */
+function expectedUserData(config: NodeConfig, bundleKey: string): string {
+  let text = renderAwsUserData(config, { ...USER_DATA_SENTINELS, bundleKey });
+  for (const [k, v] of Object.entries(USER_DATA_SENTINELS)) if (k !== 'bundleKey') text = text.split(v).join(TOKEN);
+  return text;
+}
+
+describe.each(EXAMPLES)('the instance user data for examples/%s.yaml', (example) => {
+  const config = awsExampleConfig(example);
+  const { template, stack } = synthNode(config);
+  const { text, tokens } = userDataOf(template);
+  const key = bundleKeyOf(template);
+
+  it('is the renderers\' cloud-config, unchanged but for the deploy-time values', () => {
+    expect(text).toBe(expectedUserData(config, key));
+  });
+
+  it('fills in the data volume\'s id (twice: waited for, then formatted), the bundle bucket and the region', () => {
+    const volume = { 'Fn::Select': [1, { 'Fn::Split': ['-', { Ref: 'NodeData1B05FCC4' }] }] };
+    expect(tokens).toEqual([volume, volume, { 'Fn::Sub': 'cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}' }, { Ref: 'AWS::Region' }]);
+    expect(text).toContain(`device: /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol${TOKEN}\n`);
+  });
+
+  it(`stays far below EC2's ${USER_DATA_LIMITS.aws} bytes, even with the longest bucket, key and region names`, () => {
+    const longest = renderAwsUserData(config, { volumeIdDigits: '0'.repeat(17), bundleBucket: 'b'.repeat(63), bundleKey: `${'f'.repeat(64)}.gz`, region: 'ap-southeast-7x' });
+    expect(Buffer.byteLength(longest)).toBeLessThan(USER_DATA_LIMITS.aws / 2);
+  });
+
+  it('fetches the bundle asset and keeps it only if its sha256 is the one rendered', () => {
+    const doc = parse(text);
+    const bundle = renderAwsBundle(config);
+    expect(doc.write_files).toBeUndefined();
+    expect(doc.packages).toContain('awscli');
+    expect(doc.runcmd[0]).toEqual(['sh', '-c', FETCH_BUNDLE, 'fetch-bundle', BUNDLE_PATH, `${TOKEN}/${key}`, TOKEN, createHash('sha256').update(bundle).digest('hex')]);
+    const asset = fs.readFileSync(path.join((stack.node.root as App).outdir, `asset.${key.replace(/\.gz$/, '')}.tar.gz`));
+    expect(asset.equals(bundle)).toBe(true);
+  });
+
+  it('the bundle holds every node file plus the AWS ones, the same bytes on every platform', () => {
+    const bundle = renderAwsBundle(config);
+    expect([...bundle.subarray(0, 10)]).toEqual([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3]);
+    const names = tarNames(gunzipSync(bundle));
+    expect(names).toEqual([...renderNodeFiles(config, NODE_LAYOUT), ...renderAwsNodeFiles(config, NODE_LAYOUT)].map((f) => f.path.slice(1)));
+    for (const f of renderAwsNodeFiles(config, NODE_LAYOUT)) expect(text).toContain(`#   ${f.mode} ${f.path}\n`);
+  });
+
+  it('waits at every boot for the data volume, before formatting it (only when blank) and mounting it', () => {
+    const doc = parse(text);
+    const keys = Object.keys(doc);
+    const device = `/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol${TOKEN}`;
+    expect(keys.indexOf('bootcmd')).toBeLessThan(keys.indexOf('fs_setup'));
+    expect(doc.bootcmd).toEqual([['sh', '-c', WAIT_FOR_DEVICE, 'wait-for-data-volume', device]]);
+    expect(doc.fs_setup).toEqual([{ label: 'mirrordata', filesystem: config.storage.filesystem, device, partition: 'none', overwrite: false }]);
+  });
+
+  it('fetches, unpacks, installs the AWS parts, then runs mirrorfleet-provision', () => {
+    const doc = parse(text);
+    expect(doc.runcmd.map((c: string[]) => c.slice(0, 3).join(' '))).toEqual([
+      `sh -c ${FETCH_BUNDLE}`,
+      'tar --extract --gzip',
+      `${awsScriptPath(NODE_LAYOUT)} setup`,
+      '/usr/local/bin/mirrorfleet-provision',
+    ]);
+  });
+
+  it('configures the CloudWatch agent for root and data disks, memory and loopback StatsD', () => {
+    const agent = JSON.parse(renderAwsNodeFiles(config, NODE_LAYOUT).find((f) => f.path === CLOUDWATCH_AGENT_CONFIG_PATH)!.content);
+    expect(agent.metrics.namespace).toBe(CW_NAMESPACE);
+    expect(agent.metrics.append_dimensions).toEqual({ InstanceId: '${aws:InstanceId}' });
+    expect(agent.metrics.metrics_collected).toEqual({
+      disk: { resources: ['/', config.storage.mountPoint], measurement: ['used_percent'], drop_device: true },
+      mem: { measurement: ['used_percent'] },
+      statsd: { service_address: '127.0.0.1:8125', metrics_collection_interval: 60, metrics_aggregation_interval: 60 },
+    });
+  });
+});
+
+/** Entry names of a ustar archive, in order. */
+function tarNames(t: Buffer): string[] {
+  const names: string[] = [];
+  for (let off = 0; off + 512 <= t.length && t[off] !== 0; ) {
+    const field = (o: number, n: number) => t.subarray(off + o, off + o + n).toString('utf8').replace(/\0.*$/s, '');
+    const prefix = field(345, 155);
+    names.push(prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
+    off += 512 + Math.ceil(Number.parseInt(field(124, 12), 8) / 512) * 512;
+  }
+  return names;
+}
+
+/** Writes the AWS node files under `root` (units pointing at the script there) for the real tools. */
+function writeAwsFiles(root: string): Record<string, string> {
+  const layout = { ...NODE_LAYOUT, binDir: `${root}/bin`, systemdDir: `${root}/units` };
+  const out: Record<string, string> = {};
+  for (const f of renderAwsNodeFiles(awsExampleConfig('xcp-ng'), layout)) {
+    const file = f.path.startsWith(root) ? f.path : path.join(root, f.path);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, f.content, { mode: Number.parseInt(f.mode, 8) });
+    out[path.basename(file)] = file;
+  }
+  return out;
+}
+
+describeWith(['cloud-init'], 'AWS user data checked by cloud-init', () => {
+  it.each(EXAMPLES)('examples/%s.yaml passes `cloud-init schema` (with plausible deploy-time values)', (example) => {
+    const dir = tmpDir('aws-ud');
+    const file = path.join(dir, 'user-data.yaml');
+    const refs = { volumeIdDigits: '0123456789abcdef0', bundleBucket: 'cdk-hnb659fds-assets-123456789012-eu-west-3', bundleKey: `${'a'.repeat(64)}.gz`, region: 'eu-west-3' };
+    fs.writeFileSync(file, renderAwsUserData(awsExampleConfig(example), refs));
+    const r = run('cloud-init', ['schema', '--config-file', file]);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
+
+describeWith(['shellcheck', 'systemd-analyze'], 'AWS node files checked by shellcheck and systemd-analyze', () => {
+  const root = tmpDir('aws-files');
+  const files = writeAwsFiles(root);
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('mirrorfleet-aws is shellcheck-clean', () => {
+    const r = run('shellcheck', ['--format=gcc', files['mirrorfleet-aws']]);
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it.each([
+    ['wait-for-data-volume', WAIT_FOR_DEVICE],
+    ['fetch-bundle', FETCH_BUNDLE],
+  ])('%s is shellcheck-clean as POSIX sh (cloud-init runs bootcmd and runcmd with sh)', (name, script) => {
+    const file = path.join(root, `${name}.sh`);
+    fs.writeFileSync(file, `#!/bin/sh\n${script}\n`);
+    const r = run('shellcheck', ['--format=gcc', '--shell=sh', file]);
+    expect(r.stdout + r.stderr).toBe('');
+  });
+
+  it('both units pass `systemd-analyze verify`', () => {
+    const r = run('systemd-analyze', ['verify', '--man=no', files[AWS_UNITS.metrics], files[AWS_UNITS.reapply]], { env: { ...process.env, SYSTEMD_COLORS: '0' } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});

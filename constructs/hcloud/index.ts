@@ -1,10 +1,15 @@
 /**
- * Typed cdktf bindings for the hetznercloud/hcloud Terraform provider (generated into
- * `./bindings` by `schema/generate.ts`) and the provider version they target.
+ * Everything cdktf on the Hetzner side: the typed bindings for the hetznercloud/hcloud Terraform
+ * provider (generated into `./bindings` by `schema/generate.ts`), the provider version they
+ * target, the mirror node construct and stack, and mirrorfleet's policy aspects.
  *
  *   import { provider, server, HCLOUD_PROVIDER_VERSION } from '../constructs/hcloud';
  *   new provider.HcloudProvider(stack, 'hcloud', { token });
  *   new server.Server(stack, 'node', { name, serverType, image, location });
+ *   new HcloudMirrorStack(app, hcloudStackName(config), { config });
  */
 export * from './bindings/providers/hcloud';
 export * from './provider-version';
+export { HcloudMirrorNode, SERVER_IGNORED_CHANGES, type HcloudMirrorNodeProps } from './mirror-node';
+export { HcloudMirrorStack, hcloudStackName, refuseStacksWithErrors, type HcloudMirrorStackProps } from './mirror-stack';
+export { applyMirrorPolicies, mirrorPolicies, OnlyMirrorPortsOpenToWorld, ServersHaveIpv6, VolumesAreProtected } from './policy';

@@ -6,7 +6,10 @@ import { describeWith, run } from '../support/tools';
 
 describeWith(['shellcheck'], 'shellcheck on every script a node runs', () => {
   it('ships exactly the scripts in assets/', () => {
-    const onDisk = fs.readdirSync(ASSETS_DIR).filter((f) => fs.readFileSync(path.join(ASSETS_DIR, f), 'utf8').startsWith('#!/bin/bash'));
+    const onDisk = fs
+      .readdirSync(ASSETS_DIR, { withFileTypes: true })
+      .filter((e) => e.isFile() && fs.readFileSync(path.join(ASSETS_DIR, e.name), 'utf8').startsWith('#!/bin/bash'))
+      .map((e) => e.name);
     expect([...ASSET_SCRIPTS].sort()).toEqual(onDisk.sort());
   });
 

@@ -12,9 +12,10 @@ import { RunResult, TestRsyncd, ensureMirrorAccounts, gidOf, idsOf, runAsync, sn
 import { describeWith, run } from '../support/tools';
 
 /**
- * The issue's end-to-end sync (N12-N16): a local rsync daemon as upstream; the command the
- * rendered mirrorfleet-sync-fedora.service runs (its ExecStart=, as its User=/Group=) run for
- * real, twice at once, then against a dead upstream, then after upstream changes.
+ * The issue's end-to-end sync (N12-N16): a local rsync daemon as upstream, whose tree a master
+ * publishes with mirror-publish (M2); the command the rendered mirrorfleet-sync-fedora.service
+ * runs (its ExecStart=, as its User=/Group=; the Fedora preset's filelist strategy) run for real,
+ * twice at once, then against a dead upstream, then after upstream changes.
  */
 
 /** report_mirror's own config checks (fedora-infra/mirrormanager2 client/report_mirror): the
@@ -81,6 +82,11 @@ describeWith(['rsync', 'flock', 'curl', 'python3'], 'end-to-end sync: rendered s
   const connections = () => (fs.existsSync(p('upstream', 'connections')) ? fs.readFileSync(p('upstream', 'connections'), 'utf8').split('\n').filter(Boolean).length : 0);
   const sync = () => runAsync(command[0], command.slice(1), { env, uid: user.uid, gid: user.gid });
   const out = (r: RunResult) => `${r.stdout}${r.stderr}`;
+  /** The master's step after new content lands: the file list, then its trace (M2). */
+  const publish = () => {
+    const r = run(path.join(REPO, 'assets', 'mirror-publish'), [up, 'fullfiletimelist-fedora', 'project/trace/master.example.org']);
+    if (r.status !== 0) throw new Error(r.stderr);
+  };
   const parsePy = (file: string): Parsed => {
     const r = run('python3', ['-c', `${PARSE_PY}\nprint(json.dumps(parse(sys.argv[1])))`, file]);
     if (r.status !== 0) throw new Error(r.stderr);
@@ -100,6 +106,7 @@ describeWith(['rsync', 'flock', 'curl', 'python3'], 'end-to-end sync: rendered s
     fs.symlinkSync('44', `${up}/linux/releases/current`);
     write(`${up}/linux/releases/45/README`, 'Fedora 45: not released yet\n'); // staged (N17)
     fs.chmodSync(`${up}/linux/releases/45`, 0o750);
+    publish();
 
     // Each transfer is logged, then held until the test opens the gate (at most 10 s): the
     // first sync provably holds its lock while the second one starts.
@@ -121,7 +128,8 @@ describeWith(['rsync', 'flock', 'curl', 'python3'], 'end-to-end sync: rendered s
     const hookPort = (webhook.address() as { port: number }).port;
 
     config = exampleConfigAt('fedora', p('srv', 'mirror'), {
-      trees: [{ name: 'fedora', upstream: `rsync://127.0.0.1:${upstreamPort}/repo/` }],
+      // No retries: the dead-upstream case fails at once (test/sync/safety.test.ts covers them).
+      trees: [{ name: 'fedora', upstream: `rsync://127.0.0.1:${upstreamPort}/repo/`, retries: 0 }],
       reports: {
         trace: true,
         reportMirror: { site: 'Test', passwordFile: p('secrets', 'mirrormanager-password') },
@@ -175,15 +183,16 @@ describeWith(['rsync', 'flock', 'curl', 'python3'], 'end-to-end sync: rendered s
     const a = sync();
     for (const deadline = Date.now() + 10_000; connections() === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
     expect(connections()).toBe(1);
-    first.b = await sync(); // the first run is inside its transfer, holding the lock
+    first.b = await sync(); // the first run is inside its first request, holding the lock
+    expect(connections()).toBe(1); // the second run asked upstream nothing
     fs.writeFileSync(p('upstream', 'open'), '');
     first.a = await a;
     first.finished = Math.ceil(Date.now() / 1000);
     expect([first.a, first.b].map((r) => r.status)).toEqual([0, 0]);
     expect(first.b.stdout).toBe('mirror-sync[fedora]: another sync of this tree is running; skipped\n');
     expect([first.a, first.b].filter((r) => out(r).includes('skipped'))).toHaveLength(1);
-    expect(first.a.stdout).toMatch(/^mirror-sync\[fedora\]: done in \d+ s: 5 files, \d+ bytes received$/m);
-    expect(connections()).toBe(1);
+    // The five files and the master's trace (project/trace/master.example.org).
+    expect(first.a.stdout).toMatch(/^mirror-sync\[fedora\]: done in \d+ s: 6 files, \d+ bytes received$/m);
     expect(out(first.a)).not.toContain('FAILED');
     expect(first.a.stdout.match(/^mirror-post-sync\[fedora\]: \S+: ok$/gm)).toEqual([
       'mirror-post-sync[fedora]: trace: ok', 'mirror-post-sync[fedora]: report_mirror: ok', 'mirror-post-sync[fedora]: webhook: ok',
@@ -192,15 +201,19 @@ describeWith(['rsync', 'flock', 'curl', 'python3'], 'end-to-end sync: rendered s
 
   it('the tree is upstream\'s, byte for byte: contents, times, modes (0750 kept), symlink', () => {
     const got = snapshot(tree, ['project']);
-    expect(got).toEqual(snapshot(up));
+    expect(got).toEqual(snapshot(up, ['project']));
+    expect(got['fullfiletimelist-fedora']).toMatch(/^file 0644 /); // installed last, as published
     expect(got['linux/releases/45']).toBe('dir 0750');
     expect(got['linux/releases/current']).toBe('link -> 44');
-    expect(fs.readdirSync(path.join(tree, 'project', 'trace'))).toEqual([config.hostname]);
+    expect(fs.readdirSync(path.join(tree, 'project', 'trace')).sort()).toEqual([config.hostname, 'master.example.org'].sort());
   });
 
   it('writes the trace file with the host and an Epoch inside the run', () => {
     const trace = fs.readFileSync(traceFile(), 'utf8');
     expect(trace).toContain(`Running on host: ${config.hostname}\n`);
+    // Debian's trace layout: `date -u` first, then RFC 2822 dates (node-practice §2.3).
+    expect(trace).toMatch(/^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d UTC \d{4}\nDate: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d \+0000\nDate-Started: /);
+    expect(trace).toContain('Upstream-mirror: 127.0.0.1\n');
     const epoch = Number(/^Epoch: (\d+)$/m.exec(trace)?.[1]);
     expect(epoch).toBeGreaterThanOrEqual(first.started);
     expect(epoch).toBeLessThanOrEqual(first.finished);
@@ -230,7 +243,8 @@ describeWith(['rsync', 'flock', 'curl', 'python3'], 'end-to-end sync: rendered s
 
   it('publishes success metrics for node_exporter', () => {
     expect(metrics()).toContain('mirrorfleet_sync_success{tree="fedora"} 1\n');
-    expect(metrics()).toMatch(/^mirrorfleet_sync_files_transferred\{tree="fedora"\} 5$/m);
+    expect(metrics()).toMatch(/^mirrorfleet_sync_files_transferred\{tree="fedora"\} 6$/m);
+    expect(metrics()).toContain('mirrorfleet_sync_outcome{tree="fedora",outcome="success"} 1\n');
   });
 
   it('a failed sync exits 1 with one FAILED line, leaves the tree and trace alone and runs no hook', async () => {
@@ -254,14 +268,16 @@ describeWith(['rsync', 'flock', 'curl', 'python3'], 'end-to-end sync: rendered s
     fs.rmSync(`${up}/linux/updates/44/x86_64/old-1.0.rpm`);
     write(`${up}/linux/updates/44/x86_64/new-1.1.rpm`, crypto.randomBytes(12_000));
     fs.chmodSync(`${up}/linux/releases/45`, 0o755); // the bitflip upstream: the mirror follows
+    publish();
     const r = await sync();
     expect(out(r)).not.toContain('FAILED');
     expect(r.status).toBe(0);
-    expect(snapshot(tree, ['project'])).toEqual(snapshot(up));
+    expect(snapshot(tree, ['project'])).toEqual(snapshot(up, ['project']));
     expect(fs.existsSync(`${tree}/linux/updates/44/x86_64/old-1.0.rpm`)).toBe(false);
     expect(snapshot(tree)['linux/releases/45']).toBe('dir 0755');
     // Only what upstream removed was deleted: our trace file is protected from --delete.
-    expect(fs.readFileSync(path.join(syncStateDir(layout, 'fedora'), 'rsync.log'), 'utf8')).toContain('Number of deleted files: 1 (reg: 1)\n');
+    expect(r.stdout).toContain('mirror-sync[fedora]: deleted 1 path(s) gone upstream\n');
+    expect(fs.existsSync(traceFile())).toBe(true);
     expect(fs.readFileSync(`${tree}/linux/releases/44/Everything/x86_64/os/repodata/repomd.xml`, 'utf8')).toContain('<revision>2<');
     expect(calls()).toHaveLength(2);
     expect(hookBodies).toHaveLength(2);

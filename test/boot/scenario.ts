@@ -1,0 +1,681 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { NodeConfig } from '../../lib/config/node-config';
+import { CERT_NAME, NODE_LAYOUT, SYNC_USER, acmeWebroot, treeConfPath } from '../../lib/render/layout';
+import { ASSETS_DIR, renderNodeFiles } from '../../lib/render/node-files';
+import { renderUnits, syncUnitName } from '../../lib/render/systemd';
+import { Example, exampleConfig } from '../support/fixtures';
+import { assess } from './assess';
+import { cleanup } from './cleanup';
+import { bootConfig, bootUserData, preferredRoot } from './config';
+import { readNodeFile, unitJournal, unitProps, waitForCloudInit, waitForQuiet } from './inspect';
+import { DataVolume, Node } from './node';
+import { certField } from './pki';
+import { concurrentConnections, http, rsync, servedChain, tcpOpen } from './probe';
+import { Results, expect } from './results';
+import { sh, sleep, tail } from './sh';
+import { TREES, TreeSpec, diffManifests, manifest, sha256, writeTree } from './trees';
+import { World } from './world';
+import { fedoraStandIns, reportCheckins } from './stand-ins';
+
+/* eslint-disable no-console */
+
+export const KEEP = process.env.MIRRORFLEET_BOOT_KEEP === '1';
+
+/** A scratch directory for one scenario, removed at the end (MIRRORFLEET_BOOT_KEEP=1 keeps it). */
+export function scratch(name: string): string {
+  const dir = fs.mkdtempSync(path.join(process.env.MIRRORFLEET_BOOT_TMP ?? '/var/tmp', `mirrorfleet-boot-${name}-`));
+  if (!KEEP) cleanup.add(`remove ${dir}`, () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Starts the world for an example: its upstream tree(s), proxy, DNS, pebble, stand-ins. */
+export async function startWorld(example: Example, index: number, dir: string): Promise<World> {
+  const modules: Record<string, string> = {};
+  const c = exampleConfig(example);
+  const confs = renderNodeFiles(c, NODE_LAYOUT);
+  for (const t of c.trees) {
+    const d = path.join(dir, 'upstream', t.name);
+    writeTree(TREES[example], d);
+    // A tree whose node syncs from a file list gets one from the upstream, published the way the
+    // project's master does it (M2): mirrorfleet's own mirror-publish.
+    const list = /^FILE_LIST=(\S+)$/m.exec(confs.find((f) => f.path === treeConfPath(NODE_LAYOUT, t.name))?.content ?? '')?.[1];
+    if (list) {
+      const r = sh('bash', [path.join(ASSETS_DIR, 'mirror-publish'), d, list, 'project/trace/master.boot-test']);
+      if (r.status !== 0) throw new Error(`mirror-publish ${d} ${list}: ${r.stderr}`);
+    }
+    modules[t.name] = d;
+  }
+  const world = new World({ index, dir: path.join(dir, 'world'), modules, standIns: example === 'fedora' ? fedoraStandIns() : undefined });
+  await world.start();
+  return world;
+}
+
+interface Ctx {
+  readonly example: Example;
+  readonly results: Results;
+  readonly world: World;
+  readonly config: NodeConfig;
+  readonly node: Node;
+  readonly volume: DataVolume;
+  readonly dir: string;
+  readonly spec: TreeSpec;
+  unmountVolume?: () => Promise<void>;
+}
+
+/** Services mirrorfleet-provision starts without waiting (first sync, first certificate). */
+const startedAtProvision = (c: NodeConfig) => [...c.trees.map((t) => `${syncUnitName(t)}.service`), ...(c.https.enabled ? ['mirrorfleet-cert.service'] : [])];
+
+/**
+ * One example end to end: first boot (HTTP up, first certificate attempt fails because DNS
+ * points elsewhere), the world fixes DNS and the retry timer turns HTTPS on; a reboot; a rebuild
+ * (fresh root disk, new instance-id, same user data and data volume).
+ */
+export async function runExample(example: Example, index: number, baseFile: string, results: Results, waitForTimer = true): Promise<void> {
+  results.setScope(`${example}: `);
+  const dir = scratch(example);
+  let ctx: Ctx | undefined;
+  try {
+    ctx = await results.phase('world up (netns, proxy, DNS, pebble, upstream rsyncd)', async () => {
+      const world = await startWorld(example, index, dir);
+      const config = bootConfig(example, world);
+      const userData = bootUserData(config);
+      fs.writeFileSync(path.join(dir, 'user-data'), userData);
+      // First boot as in real life: the node's name still points somewhere else.
+      await world.setA(config.hostname, world.hostIp);
+      const volume = new DataVolume(path.join(dir, 'data.img'), 4096);
+      const node = new Node(path.join(dir, 'node'), world, volume);
+      console.log(`  user data: ${Buffer.byteLength(userData)} bytes; node ${world.nodeIp} / ${world.nodeIp6}; data volume ${volume.device}`);
+      return { example, results, world, config, node, volume, dir, spec: TREES[example] };
+    });
+    const c = ctx;
+    const firstBootOk = await results.phase('first boot (extract, boot, cloud-init, provisioning)', () => firstBoot(c, baseFile, `iid-${example}-1`));
+    if (!firstBootOk) return;
+    await results.phase('checks: node from outside over HTTP and rsync', () => serviceChecks(c, 'http'));
+    await results.phase('certificate: DNS fixed, the retry timer issues, HTTPS turns on', () => certificateRetry(c, waitForTimer));
+    await results.phase('checks: HTTPS', () => httpsChecks(c));
+    await results.phase('checks: final state of the first boot', () => stateChecks(c, 'first boot'));
+    await results.phase('reboot (same instance-id)', () => reboot(c));
+    await results.phase('rebuild (fresh root disk, new instance-id, same volume)', () => rebuild(c, baseFile, `iid-${example}-2`));
+  } catch (e) {
+    results.fail('scenario', `${(e as Error).stack ?? e}`);
+    if (ctx?.node.running) results.fail('node state at the error', assess(ctx.node).quote);
+  } finally {
+    await results.phase('teardown', async () => {
+      if (ctx?.node.running) await ctx.node.shutdown();
+      await cleanup.runAll();
+    });
+    results.setScope('');
+  }
+}
+
+/** Boots, waits for cloud-init and the first sync/certificate attempt; false when it failed. */
+async function firstBoot(c: Ctx, baseFile: string, instanceId: string): Promise<boolean> {
+  const t0 = Date.now();
+  c.node.prepare(baseFile, { userData: fs.readFileSync(path.join(c.dir, 'user-data'), 'utf8'), instanceId });
+  const tExtract = Date.now();
+  console.log(`  root disk extracted in ${((tExtract - t0) / 1000).toFixed(1)} s`);
+  await c.node.boot();
+  const wait = await waitForCloudInit(c.node);
+  console.log(`  cloud-init final stage ${wait.finished ? 'done' : 'NOT done'} ${wait.seconds.toFixed(1)} s after boot`);
+  if (!c.results.check('cloud-init finished its final stage', wait.finished, () => `${wait.problem}\n${assess(c.node).quote}`)) return false;
+  const busy = await waitForQuiet(c.node, startedAtProvision(c.config));
+  console.log(`  first sync and first certificate attempt over ${((Date.now() - tExtract) / 1000).toFixed(1)} s after boot`);
+  c.results.check('the first sync and certificate attempt ended', busy.length === 0, `still running after 120 s: ${busy.join(', ')}`);
+  const a = assess(c.node);
+  c.results.check('cloud-init: status done, no errors in result.json', a.cloudInitDone && a.cloudInitErrors.length === 0, a.quote);
+  const provision = readNodeFile(c.node, '/var/log/cloud-init-output.log');
+  c.results.check('mirrorfleet-provision finished (runcmd)', /mirrorfleet-provision: done/.test(provision), () => `no "mirrorfleet-provision: done" in /var/log/cloud-init-output.log:\n${tail(provision, 20)}`);
+  // The only acceptable failure at this point is the first certificate attempt.
+  const unexpected = a.failedUnits.filter((u) => u !== 'mirrorfleet-cert.service');
+  c.results.check('no failed unit other than the first certificate attempt', unexpected.length === 0, a.quote);
+  if (!a.cloudInitDone || unexpected.length > 0) return false;
+  await volumeChecks(c, 'first boot');
+  await syncChecks(c, 'first boot');
+  if (c.config.https.enabled) await firstCertificateAttempt(c);
+  return true;
+}
+
+async function volumeChecks(c: Ctx, when: string): Promise<void> {
+  const { results, node, volume, config } = c;
+  const fs0 = volume.probe();
+  results.check(`data volume formatted: ${config.storage.filesystem}, label mirrordata (${when})`, fs0.type === config.storage.filesystem && fs0.label === 'mirrordata', `blkid -p ${volume.device}: ${JSON.stringify(fs0)}`);
+  const m = node.exec(['findmnt', '-n', '-o', 'SOURCE,FSTYPE,OPTIONS', config.storage.mountPoint]);
+  results.check(`data volume mounted at ${config.storage.mountPoint} (${when})`, m.status === 0 && m.stdout.includes(config.storage.filesystem), () => `findmnt: ${m.stdout}${m.stderr}\n${mountEvidence(c)}`);
+}
+
+async function syncChecks(c: Ctx, when: string, expectRun = true): Promise<void> {
+  const { results, node, config, world } = c;
+  for (const t of config.trees) {
+    const unit = `${syncUnitName(t)}.service`;
+    const p = unitProps(node, unit, ['Result', 'ExecMainStatus', 'ActiveState', 'ExecMainStartTimestamp']);
+    if (expectRun) results.check(
+      `${unit} ran and succeeded (${when})`,
+      p.Result === 'success' && p.ExecMainStatus === '0' && p.ExecMainStartTimestamp !== '',
+      () => `${JSON.stringify(p)}\n${unitJournal(node, unit)}`,
+    );
+    const upstream = manifest(world.opts.modules[t.name]);
+    if (!results.check(`tree ${t.name} present at ${t.path} (${when})`, fs.existsSync(node.path(t.path)), () => mountEvidence(c))) continue;
+    const onNode = manifest(node.path(t.path));
+    const trace = (rel: string) => rel === 'project' || rel.startsWith('project/');
+    const diff = diffManifests(upstream, onNode, (rel) => trace(rel) || t.excludes.some((pat) => globMatch(pat, rel)));
+    results.check(`tree ${t.name} matches the upstream (content, sizes, modes) (${when})`, diff.length === 0, diff.join('\n'));
+    const leaked = c.spec.excluded.filter((x) => onNode.has(x));
+    if (c.spec.excluded.length) results.check(`tree ${t.name}: excluded paths not synced (N18)`, leaked.length === 0, `on the node: ${leaked.join(', ')}`);
+    const traceFile = node.path(`${t.path}/project/trace/${config.hostname}`);
+    const traceText = fs.existsSync(traceFile) ? fs.readFileSync(traceFile, 'utf8') : '(missing)';
+    if (config.reports.trace) results.check(`tree ${t.name}: trace file written after the sync (N16)`, traceText.includes(`Running on host: ${config.hostname}`), `project/trace/${config.hostname}:\n${traceText}`);
+    const prom = fs.existsSync(node.path(`${NODE_LAYOUT.metricsDir}/mirrorfleet_sync_${t.name}.prom`)) ? fs.readFileSync(node.path(`${NODE_LAYOUT.metricsDir}/mirrorfleet_sync_${t.name}.prom`), 'utf8') : '';
+    results.check(`tree ${t.name}: sync metrics say success (N21)`, new RegExp(`mirrorfleet_sync_success\\{tree="${t.name}"\\} 1`).test(prom), prom || 'no metrics file');
+    const timer = unitProps(node, `${syncUnitName(t)}.timer`, ['ActiveState', 'SubState', 'UnitFileState', 'NextElapseUSecRealtime']);
+    results.check(
+      `${syncUnitName(t)}.timer enabled and armed (${when})`,
+      timer.ActiveState === 'active' && timer.SubState === 'waiting' && timer.UnitFileState === 'enabled' && timer.NextElapseUSecRealtime !== '',
+      JSON.stringify(timer),
+      `next: ${timer.NextElapseUSecRealtime}`,
+    );
+  }
+}
+
+/** FILE_LIST and PRECHECK of a tree's rendered sync settings: the markers a sync reads first. */
+function treeMarkers(c: Ctx, tree: string): string[] {
+  const conf = renderNodeFiles(c.config, NODE_LAYOUT).find((f) => f.path === treeConfPath(NODE_LAYOUT, tree))?.content ?? '';
+  return [/^FILE_LIST=(\S+)$/m.exec(conf)?.[1], /^PRECHECK=(\S+)$/m.exec(conf)?.[1]].filter((x): x is string => !!x);
+}
+
+/** The master publishes its file list again after a change (mirror-publish), when the tree has one. */
+function republish(c: Ctx, tree: string): void {
+  const list = treeMarkers(c, tree).find((m) => m.startsWith('fullfiletimelist'));
+  if (!list) return;
+  const r = sh('bash', [path.join(ASSETS_DIR, 'mirror-publish'), c.world.opts.modules[tree], list, 'project/trace/master.boot-test']);
+  if (r.status !== 0) throw new Error(`mirror-publish: ${r.stderr}`);
+}
+
+/** A file on the node (root disk or data volume), or '' when missing. */
+function readVolumeFile(c: Ctx, p: string): string {
+  const f = c.node.path(p);
+  return fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : '';
+}
+
+/** Minimal rsync-style glob for the example excludes (leading "/" anchors at the tree root). */
+function globMatch(pattern: string, rel: string): boolean {
+  const re = pattern
+    .replace(/^\//, '')
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
+  return new RegExp(`^${re}(/|$)`).test(rel);
+}
+
+async function firstCertificateAttempt(c: Ctx): Promise<void> {
+  const { results, node, world } = c;
+  const p = unitProps(node, 'mirrorfleet-cert.service', ['Result', 'ExecMainStatus', 'ExecMainStartTimestamp']);
+  const journal = unitJournal(node, 'mirrorfleet-cert.service', 30);
+  results.check(
+    'first certificate attempt failed while DNS points elsewhere (the realistic first boot)',
+    p.Result === 'exit-code' && /issuance for .* failed/.test(journal),
+    `${JSON.stringify(p)}\n${journal}\npebble:\n${tail(world.pebbleLog(), 10)}`,
+    quoteLine(journal, /issuance for .* failed/),
+  );
+  results.check('HTTPS is off until a certificate exists (nothing on :443)', !(await tcpOpen(world.nodeIp, 443)), 'port 443 accepts connections');
+  const timer = unitProps(node, 'mirrorfleet-cert.timer', ['ActiveState', 'SubState', 'UnitFileState', 'NextElapseUSecMonotonic']);
+  results.check('mirrorfleet-cert.timer enabled and armed to retry', timer.ActiveState === 'active' && timer.SubState === 'waiting' && timer.UnitFileState === 'enabled', JSON.stringify(timer));
+  const http0 = http(`http://${world.nodeIp}/`, c.dir);
+  results.check('HTTP serves meanwhile (N1)', http0.status === 200, `${http0.head}${http0.error}`);
+  // The world's part: DNS now points at the node.
+  await world.setA(c.config.hostname, world.nodeIp);
+}
+
+const quoteLine = (text: string, re: RegExp) => (text.split('\n').find((l) => re.test(l)) ?? '').replace(/^\S+\s+\S+\s+/, '').slice(0, 160);
+
+/** Waits for the retry timer to issue the certificate by itself (OnBootSec), else fires it. */
+async function certificateRetry(c: Ctx, waitForTimer: boolean): Promise<void> {
+  const { results, node, world, config } = c;
+  if (!config.https.enabled) return;
+  const live = node.path(`${NODE_LAYOUT.letsencryptDir}/live/${CERT_NAME}/fullchain.pem`);
+  const t0 = Date.now();
+  let byTimer = false;
+  // OnBootSec=1min counts from the container's start: at most about a minute away.
+  while (waitForTimer && Date.now() - t0 < 80_000) {
+    const p = unitProps(node, 'mirrorfleet-cert.service', ['Result', 'ActiveState']);
+    if (fs.existsSync(live) && p.Result === 'success' && p.ActiveState !== 'activating') {
+      byTimer = true;
+      break;
+    }
+    await sleep(1000);
+  }
+  const trigger = unitProps(node, 'mirrorfleet-cert.timer', ['LastTriggerUSec']).LastTriggerUSec;
+  if (!byTimer) {
+    console.log(waitForTimer ? '  the timer did not fire within 80 s: starting mirrorfleet-cert.service as the timer would' : '  (the wait for the timer is shown on the first example; here the harness fires it)');
+    await node.execAsync(['systemctl', 'start', 'mirrorfleet-cert.service']);
+  }
+  const p = unitProps(node, 'mirrorfleet-cert.service', ['Result', 'ExecMainStatus']);
+  results.check(
+    `certificate issued on retry${byTimer ? ' by mirrorfleet-cert.timer, no manual step' : ' (started by the harness)'}`,
+    p.Result === 'success' && fs.existsSync(live),
+    () => `${JSON.stringify(p)}\n${unitJournal(node, 'mirrorfleet-cert.service', 30)}\npebble:\n${tail(world.pebbleLog(), 15)}`,
+    `${((Date.now() - t0) / 1000).toFixed(0)} s after DNS was fixed; timer last triggered ${trigger || 'never'}`,
+  );
+  await waitForQuiet(node, ['apache2.service']);
+  results.check('HTTPS turned on by itself (deploy hook reloaded Apache, :443 open)', await tcpOpen(world.nodeIp, 443), `${unitJournal(node, 'mirrorfleet-cert.service', 20)}\n${unitJournal(node, 'apache2.service', 10)}`);
+}
+
+async function serviceChecks(c: Ctx, scheme: 'http' | 'https'): Promise<void> {
+  const { results, world, config, spec, node } = c;
+  const tls = scheme === 'https';
+  const caFile = path.join(c.dir, 'preferred-root.pem');
+  fs.writeFileSync(caFile, preferredRoot(world).pem);
+  const base = tls ? `https://${config.hostname}` : `http://${world.nodeIp}`;
+  const opts = tls ? { resolve: { host: config.hostname, ip: world.nodeIp }, caFile } : {};
+  const S = scheme.toUpperCase();
+  for (const t of config.trees) {
+    const upstream = world.opts.modules[t.name];
+    const url = (rel: string) => `${base}${t.urlPath.replace(/\/?$/, '/')}${rel}`;
+    await results.run(`${S}: metadata must-revalidate and expired at once (N3)`, () => {
+      const r = http(url(spec.metadata), c.dir, opts);
+      expect(r.status === 200, `${url(spec.metadata)}: ${r.status} ${r.error}\n${r.head}`);
+      expect(/must-revalidate/.test(r.headers['cache-control'] ?? '') && /max-age=0/.test(r.headers['cache-control'] ?? ''), `Cache-Control: ${r.headers['cache-control']}\n${r.head}`);
+      const expires = Date.parse(r.headers.expires ?? '');
+      expect(!Number.isNaN(expires) && expires <= Date.parse(r.headers.date ?? ''), `Expires ${r.headers.expires} vs Date ${r.headers.date}`);
+      return `Cache-Control: ${r.headers['cache-control']}; Expires = Date`;
+    });
+    await results.run(`${S}: keep-alive timeout 2, max 100 (N2)`, () => {
+      // Apache states its keep-alive limits when the client asks for keep-alive explicitly.
+      const r = http(url(spec.metadata), c.dir, { ...opts, headers: ['Connection: keep-alive'] });
+      expect(/timeout=2, max=100/.test(r.headers['keep-alive'] ?? ''), `Keep-Alive: ${r.headers['keep-alive']}\n${r.head}`);
+      return `Keep-Alive: ${r.headers['keep-alive']}`;
+    });
+    for (const rel of spec.octetStream) {
+      await results.run(`${S}: ${path.extname(rel)} byte-exact, not compressed, application/octet-stream (N4, N8)`, () => {
+        const r = http(url(rel), c.dir, { ...opts, headers: ['Accept-Encoding: gzip, deflate, br'] });
+        expect(r.status === 200, `${r.status} ${r.error}\n${r.head}`);
+        expect(r.headers['content-type'] === 'application/octet-stream', `Content-Type: ${r.headers['content-type']}`);
+        expect(!r.headers['content-encoding'], `Content-Encoding: ${r.headers['content-encoding']}`);
+        expect(sha256(r.body) === sha256(fs.readFileSync(path.join(upstream, rel))), `body (${r.body.length} B) differs from upstream`);
+        return `${r.body.length} B`;
+      });
+    }
+    await results.run(`${S}: HEAD answers 200 with Content-Length (N8)`, () => {
+      const rel = spec.octetStream[0];
+      const r = http(url(rel), c.dir, { ...opts, method: 'HEAD' });
+      const size = fs.statSync(path.join(upstream, rel)).size;
+      expect(r.status === 200 && r.headers['content-length'] === String(size), `HEAD ${rel}: ${r.status}, Content-Length ${r.headers['content-length']} (expected ${size})`);
+    });
+    await results.run(`${S}: listing of ${spec.listed} (N7)`, () => {
+      const r = http(url(spec.listed), c.dir, opts);
+      const want = config.http.listings === 'none' ? 403 : 200;
+      expect(r.status === want && (want !== 200 || /Index of/.test(r.body.toString())), `${r.status} (expected ${want})`);
+    });
+    await results.run(`${S}: staged 0750 content not served before the bitflip (N17)`, () => {
+      const r = http(url(spec.staged), c.dir, opts);
+      expect(r.status === 403 || r.status === 404, `${spec.staged}: ${r.status}`);
+      return `${r.status}`;
+    });
+    await results.run(`${S}: rsync in-flight files (.~tmp~) never served (N8)`, () => {
+      const mk = node.exec(['setpriv', `--reuid=${SYNC_USER}`, `--regid=${SYNC_USER}`, '--init-groups', 'sh', '-c', `mkdir -p '${t.path}/.~tmp~' && echo partial > '${t.path}/.~tmp~/partial.iso'`]);
+      expect(mk.status === 0, `could not stage a .~tmp~ file: ${mk.stderr}`);
+      try {
+        const r = http(url('.~tmp~/partial.iso'), c.dir, opts);
+        expect(r.status === 403 || r.status === 404, `.~tmp~/partial.iso: ${r.status}`);
+        return `${r.status}`;
+      } finally {
+        node.exec(['rm', '-rf', `${t.path}/.~tmp~`]);
+      }
+    });
+    if (config.reports.trace) {
+      await results.run(`${S}: trace file served (N16)`, () => {
+        const r = http(url(`project/trace/${config.hostname}`), c.dir, opts);
+        expect(r.status === 200 && r.body.toString().includes('Creator: mirrorfleet'), `${r.status}\n${r.body}`);
+      });
+    }
+  }
+  await results.run(`${S}: access log records bytes in and out (N6)`, () => {
+    const log = fs.readFileSync(node.path(`${NODE_LAYOUT.apacheLogDir}/mirror${tls ? '-ssl' : ''}-access.log`), 'utf8').trim().split('\n');
+    const last = log[log.length - 1] ?? '';
+    // ... "%r" %>s %b "%{Referer}i" %I %O "%{User-Agent}i" %D
+    const m = /" (\d{3}) (\d+|-) "[^"]*" (\d+) (\d+) "[^"]*" \d+$/.exec(last);
+    expect(!!m && Number(m[3]) > 0 && Number(m[4]) > 0, `last line: ${last}`);
+    return `in ${m![3]} B, out ${m![4]} B`;
+  });
+  if (tls) return;
+  await results.run('HTTP over IPv6 (N9)', () => {
+    const t = config.trees[0];
+    const r = http(`http://[${world.nodeIp6}]${t.urlPath.replace(/\/?$/, '/')}${spec.metadata}`, c.dir);
+    expect(r.status === 200, `${r.status} ${r.error}`);
+  });
+  await rsyncChecks(c);
+  await ownershipChecks(c);
+  await apacheTuningChecks(c);
+  if (config.http.perIpConnectionLimit !== undefined) await connectionCapCheck(c);
+  if (config.rsync.private) await tier1Checks(c);
+  if (config.reports.reportMirror) await reportMirrorChecks(c);
+}
+
+async function rsyncChecks(c: Ctx): Promise<void> {
+  const { results, world, config, spec } = c;
+  if (!config.rsync.enabled) return;
+  for (const t of config.trees) {
+    const module = t.urlPath.replace(/^\/|\/$/g, '');
+    await results.run(`rsync: module list shows ${module} over IPv4 and IPv6 (N9, N10)`, () => {
+      const v4 = rsync([`rsync://${world.nodeIp}/`]);
+      const v6 = rsync([`rsync://[${world.nodeIp6}]/`]);
+      expect(v4.status === 0 && new RegExp(`^${module}\\s`, 'm').test(v4.out), `IPv4: ${v4.out}`);
+      expect(v6.status === 0 && new RegExp(`^${module}\\s`, 'm').test(v6.out), `IPv6: ${v6.out}`);
+    });
+    await results.run('rsync: a pull gets the tree, without staged 0750 content (N10, N17)', () => {
+      const dest = path.join(c.dir, `pull-${module}`);
+      fs.rmSync(dest, { recursive: true, force: true });
+      const r = rsync(['-rlpt', `rsync://${world.nodeIp}/${module}/`, `${dest}/`]);
+      expect(r.status === 0, `rsync exit ${r.status}: ${r.out}`);
+      const upstream = manifest(world.opts.modules[t.name]);
+      const pulled = manifest(dest);
+      const stagedDir = Object.keys(spec.dirModes);
+      const ignore = (rel: string) => rel === 'project' || rel.startsWith('project/') || spec.excluded.some((x) => x === rel || x.startsWith(`${rel}/`)) || stagedDir.some((d) => rel === d || rel.startsWith(`${d}/`)) || t.excludes.some((p) => globMatch(p, rel));
+      const diff = diffManifests(upstream, pulled, ignore);
+      expect(diff.length === 0, diff.join('\n'));
+      expect(!pulled.has(spec.staged), `the staged file ${spec.staged} was served by public rsync`);
+      fs.rmSync(dest, { recursive: true, force: true });
+      return `${pulled.size} entries`;
+    });
+    await results.run('rsync: --checksum (-c) refused (N10)', () => {
+      const r = rsync(['-rc', '--dry-run', `rsync://${world.nodeIp}/${module}/`, path.join(c.dir, 'nowhere/')]);
+      expect(r.status !== 0 && /checksum/.test(r.out), `exit ${r.status}: ${r.out}`);
+      return quoteLine(r.out, /checksum/) || r.out.split('\n')[0];
+    });
+  }
+}
+
+async function ownershipChecks(c: Ctx): Promise<void> {
+  const { results, node, config } = c;
+  await results.run('the sync user owns the tree (N17)', () => {
+    for (const t of config.trees) {
+      const r = node.exec(['find', t.path, '(', '!', '-user', SYNC_USER, '-o', '!', '-group', SYNC_USER, ')', '-print']);
+      expect(r.status === 0 && r.stdout.trim() === '', `not owned by ${SYNC_USER}:${SYNC_USER}:\n${tail(r.stdout + r.stderr, 10)}`);
+    }
+  });
+  await results.run('Apache and rsyncd run as other users than the sync user (N17)', () => {
+    const ps = node.exec(['ps', '-eo', 'user:20,comm']).stdout;
+    const users = (comm: string) => [...new Set(ps.split('\n').filter((l) => l.trim().split(/\s+/)[1] === comm).map((l) => l.trim().split(/\s+/)[0]))].sort();
+    const apache = users('apache2');
+    expect(apache.includes('www-data') && !apache.includes(SYNC_USER), `apache2 processes run as: ${apache.join(', ')}`);
+    const rsyncd = users('rsync');
+    expect(rsyncd.length > 0 && !rsyncd.includes(SYNC_USER), `rsync daemon processes run as: ${rsyncd.join(', ')}`);
+    const conf = readNodeFile(node, '/etc/rsyncd.conf');
+    expect(/^uid = nobody$/m.test(conf), 'rsyncd.conf has no "uid = nobody"');
+    for (const u of ['www-data', 'nobody']) {
+      const g = node.exec(['id', '-nG', u]).stdout.trim().split(/\s+/);
+      expect(!g.includes(SYNC_USER), `${u} is in group ${SYNC_USER}: ${g.join(' ')}`);
+    }
+    return `apache2: ${apache.join(',')}; rsync daemon: ${rsyncd.join(',')} (transfers as nobody)`;
+  });
+}
+
+async function apacheTuningChecks(c: Ctx): Promise<void> {
+  const { results, node, config } = c;
+  await results.run('Apache: event MPM sized for at least 30 downloads (N2)', () => {
+    const v = node.exec(['apache2ctl', '-V']).stdout;
+    expect(/Server MPM:\s+event/.test(v), `apache2ctl -V: ${v}`);
+    const conf = readNodeFile(node, '/etc/apache2/conf-enabled/mirrorfleet.conf');
+    const workers = Number(/MaxRequestWorkers\s+(\d+)/.exec(conf)?.[1] ?? 0);
+    expect(workers >= 30 && workers === config.http.maxRequestWorkers, `MaxRequestWorkers ${workers} in conf-enabled/mirrorfleet.conf`);
+    const deflate = node.exec(['apache2ctl', '-M']).stdout;
+    expect(!/deflate_module/.test(deflate), 'mod_deflate is loaded');
+    return `MaxRequestWorkers ${workers}, no mod_deflate`;
+  });
+}
+
+async function connectionCapCheck(c: Ctx): Promise<void> {
+  const { results, world, config, node } = c;
+  const cap = config.http.perIpConnectionLimit!;
+  await results.run(`per-IP connection cap: ${cap} open, the next one reset (N5)`, async () => {
+    const r = await concurrentConnections(world.nodeIp, 80, cap + 2);
+    expect(r.open === cap && r.refused === 2, `${r.open} open, ${r.refused} refused (expected ${cap} and 2)\n${node.exec(['nft', 'list', 'table', 'inet', 'mirrorfleet']).stdout}`);
+    return `${r.open} open, ${r.refused} reset`;
+  });
+}
+
+async function tier1Checks(c: Ctx): Promise<void> {
+  const { results, world, config, spec } = c;
+  const p = config.rsync.private!;
+  const t = config.trees[0];
+  const staged = spec.staged.split('/').slice(0, -1).join('/');
+  await results.run(`tier-1 rsync on ${p.port}: listed downstream pulls staged content (N11)`, () => {
+    const r = rsync([`rsync://${world.nodeIp}:${p.port}/${t.name}/${staged}/`]);
+    expect(r.status === 0 && r.out.includes(path.basename(spec.staged)), `exit ${r.status}: ${r.out}`);
+  });
+  await results.run(`tier-1 rsync on ${p.port}: other hosts refused (N11)`, () => {
+    const r = rsync([`rsync://[${world.nodeIp6}]:${p.port}/${t.name}/`]);
+    // rsync 3.2+ answers a host outside "hosts allow" of a "list = no" module as if it did not exist.
+    expect(r.status !== 0 && /access denied|Unknown module|Connection refused|reset/i.test(r.out) && !r.out.includes(path.basename(spec.staged)), `exit ${r.status}: ${r.out}`);
+    return quoteLine(r.out, /denied|Unknown module|refused|reset/i) || r.out;
+  });
+}
+
+/**
+ * Fedora (N16): report_mirror is downloaded at first boot (from the GitHub stand-in). The first
+ * sync runs before the admin has placed the MirrorManager password, so its report fails while the
+ * sync succeeds; once the password is there, the next sync checks in.
+ */
+async function reportMirrorChecks(c: Ctx): Promise<void> {
+  const { results, node, config, world } = c;
+  const rm = config.reports.reportMirror!;
+  const t = config.trees[0];
+  await results.run('report_mirror downloaded at first boot', () => {
+    const st = node.exec(['stat', '-c', '%a %U', '/usr/local/bin/report_mirror']);
+    expect(st.status === 0 && st.stdout.trim() === '755 root', `/usr/local/bin/report_mirror: ${st.stdout}${st.stderr}`);
+    expect(world.standInLog.some((e) => e.host === 'raw.githubusercontent.com'), 'the GitHub stand-in was never asked');
+  });
+  await results.run('without the password file, the report fails and the sync still succeeds (N16)', () => {
+    const prom = readVolumeFile(c, `${NODE_LAYOUT.metricsDir}/mirrorfleet_hooks_${t.name}.prom`);
+    const j = unitJournal(node, `${syncUnitName(t)}.service`, 40);
+    const sent = reportCheckins(world).map((ci) => `check-in received by MirrorManager: site=${ci.site} host=${ci.host} password=${JSON.stringify(ci.password)}`);
+    const evidence = `${j}\n${sent.join('\n')}\n${prom}`;
+    expect(/report_mirror: FAILED/.test(j), `the hook did not fail:\n${evidence}`);
+    expect(new RegExp(`mirrorfleet_sync_hook_failures\\{tree="${t.name}"\\} 1`).test(prom), evidence);
+    expect(sent.length === 0, `a check-in was sent without the password:\n${evidence}`);
+    return quoteLine(j, /report_mirror: FAILED/);
+  });
+  await results.run('with the password placed, the next sync checks in to MirrorManager (N16)', async () => {
+    const password = 'boot-test-secret-1234';
+    const place = node.shell(`install -d -m 0750 -o root -g mirror ${path.dirname(rm.passwordFile)} && printf %s '${password}' > ${rm.passwordFile} && chown root:mirror ${rm.passwordFile} && chmod 0640 ${rm.passwordFile}`);
+    expect(place.status === 0, place.stderr);
+    // The next sync with something to report: the master publishes an update (file list included).
+    const upstream = world.opts.modules[t.name];
+    const update = 'linux/updates/44/Everything/x86_64/repodata/repomd.xml';
+    fs.mkdirSync(path.dirname(path.join(upstream, update)), { recursive: true });
+    fs.writeFileSync(path.join(upstream, update), '<?xml version="1.0"?>\n<repomd><revision>f44-updates</revision></repomd>\n');
+    republish(c, t.name);
+    const before = reportCheckins(world).length;
+    const s = await node.execAsync(['systemctl', 'start', `${syncUnitName(t)}.service`]);
+    expect(s.status === 0, `${s.stderr}\n${unitJournal(node, `${syncUnitName(t)}.service`, 30)}`);
+    const checkins = reportCheckins(world).slice(before);
+    expect(checkins.length === 1, `${checkins.length} check-ins\n${unitJournal(node, `${syncUnitName(t)}.service`, 30)}`);
+    const ci = checkins[0];
+    expect(ci.site === rm.site && ci.host === rm.host && ci.password === password, JSON.stringify(ci));
+    const files = Object.values(ci.categories).flat();
+    expect(Object.keys(ci.categories).includes('Fedora Linux') && files.some((f) => f.endsWith('.iso')), JSON.stringify(ci.categories));
+    const leftovers = node.shell(`grep -rl '${password}' /tmp /var/tmp /etc/mirrorfleet/report_mirror.conf 2>/dev/null || true`).stdout.trim();
+    expect(leftovers === '', `the password was left in: ${leftovers}`);
+    return `site ${ci.site}, host ${ci.host}, ${files.length} files in ${Object.keys(ci.categories).join(', ')}`;
+  });
+}
+
+async function httpsChecks(c: Ctx): Promise<void> {
+  const { results, world, config, node } = c;
+  if (!config.https.enabled) return;
+  const preferred = preferredRoot(world);
+  await results.run(`certificate chains to the preferred root "${preferred.cn}" (N19)`, () => {
+    const chain = servedChain(world.nodeIp, 443, config.hostname);
+    expect(chain.length >= 2, `served ${chain.length} certificates`);
+    const f = (n: string, s: string) => {
+      const p = path.join(c.dir, n);
+      fs.writeFileSync(p, s);
+      return p;
+    };
+    const leaf = f('leaf.pem', chain[0]);
+    const inter = f('intermediates.pem', chain.slice(1).join(''));
+    const top = certField(chain[chain.length - 1], 'issuer');
+    expect(top === preferred.cn, `top of the served chain is issued by "${top}", not "${preferred.cn}"`);
+    const ok = sh('openssl', ['verify', '-CAfile', f('pref.pem', preferred.pem), '-untrusted', inter, leaf]);
+    expect(ok.status === 0, `openssl verify against the preferred root: ${ok.stdout}${ok.stderr}`);
+    const other = sh('openssl', ['verify', '-CAfile', f('default.pem', world.roots[0].pem), '-untrusted', inter, leaf]);
+    expect(other.status !== 0, 'the chain also verifies against the default root: the preference had no effect');
+    const san = sh('openssl', ['x509', '-noout', '-ext', 'subjectAltName', '-in', leaf]).stdout;
+    expect(san.includes(`DNS:${config.hostname}`), `SAN: ${san}`);
+    return `leaf for ${config.hostname}, issuer chain ends at "${top}"`;
+  });
+  await results.run('certbot wrote preferred_chain and the deploy hook into the renewal file (N19)', () => {
+    const conf = readNodeFile(node, `${NODE_LAYOUT.letsencryptDir}/renewal/${CERT_NAME}.conf`);
+    expect(conf.includes(`preferred_chain = ${preferred.cn}`), conf);
+    expect(/renew_hook = \/usr\/local\/bin\/mirrorfleet-cert-deploy /.test(conf), conf);
+    expect(conf.includes(`server = ${world.acmeDirectory}`), conf);
+  });
+  await results.run('certificate expiry metric written by the deploy hook (N21)', () => {
+    const prom = readNodeFile(node, `${NODE_LAYOUT.metricsDir}/mirrorfleet_cert.prom`);
+    expect(/mirrorfleet_cert_not_after_timestamp_seconds\{domain="[^"]+"\} \d+/.test(prom), prom || 'no mirrorfleet_cert.prom');
+  });
+  await results.run('ACME webroot in place, HTTP still served after HTTPS came up (N1)', () => {
+    expect(fs.existsSync(node.path(acmeWebroot(NODE_LAYOUT))), 'no ACME webroot');
+    const r = http(`http://${world.nodeIp}/`, c.dir);
+    expect(r.status === 200, `HTTP after HTTPS: ${r.status} ${r.head}`);
+  });
+  await serviceChecks(c, 'https');
+}
+
+/** Every unit the product installs is enabled and in its expected state; systemd is "running". */
+async function stateChecks(c: Ctx, when: string): Promise<void> {
+  const { results, node, config } = c;
+  const a = assess(node);
+  results.check(`systemctl is-system-running: running, no failed units (${when})`, a.systemState === 'running' && a.failedUnits.length === 0, a.quote);
+  results.check(`cloud-init: done, no errors (${when})`, a.cloudInitDone && a.cloudInitErrors.length === 0, a.quote);
+  // systemd breaks an ordering cycle by dropping a job: some unit silently does not start or stop.
+  const cycles = (boot: string) => node.exec(['journalctl', '-b', boot, '--no-pager', '-o', 'cat', '-g', 'ordering cycle|to break ordering cycle']).stdout.trim();
+  const now = cycles('0');
+  results.check(`no ordering cycle in systemd's journal (${when})`, now === '', now);
+  if (when !== 'first boot' && when !== 'rebuild') {
+    const before = cycles('-1');
+    results.check(`no ordering cycle at the previous shutdown (${when})`, before === '', before);
+  }
+  const expected: { unit: string; enabled: boolean; active: string[] }[] = [
+    { unit: 'apache2.service', enabled: true, active: ['active/running'] },
+    ...(config.rsync.enabled ? [{ unit: 'rsync.service', enabled: true, active: ['active/running'] }] : []),
+    ...(config.https.enabled ? [{ unit: 'certbot.timer', enabled: true, active: ['active/waiting'] }] : []),
+    ...renderUnits(config, NODE_LAYOUT).map((u) => ({
+      unit: u.name,
+      enabled: u.enable,
+      active: u.name.endsWith('.timer')
+        ? ['active/waiting']
+        : u.enable
+          ? u.name === 'mirrorfleet-nftables.service'
+            ? ['active/exited']
+            : ['active/running']
+          : ['inactive/dead'],
+    })),
+  ];
+  const bad: string[] = [];
+  const summary: string[] = [];
+  for (const e of expected) {
+    const p = unitProps(node, e.unit, ['LoadState', 'ActiveState', 'SubState', 'UnitFileState', 'Result']);
+    const state = `${p.ActiveState}/${p.SubState}`;
+    const enabledOk = e.enabled ? p.UnitFileState === 'enabled' : true;
+    const ok = p.LoadState === 'loaded' && enabledOk && e.active.includes(state) && (p.Result === 'success' || p.Result === '');
+    summary.push(`${e.unit} ${p.UnitFileState} ${state}`);
+    if (!ok) bad.push(`${e.unit}: loaded=${p.LoadState} enabled=${p.UnitFileState} state=${state} result=${p.Result} (expected ${e.enabled ? 'enabled, ' : ''}${e.active.join(' or ')})\n${unitJournal(node, e.unit, 8)}`);
+  }
+  results.check(`every product unit enabled and in its expected state (${expected.length} units, ${when})`, bad.length === 0, bad.join('\n'));
+  if (bad.length === 0) console.log(`      ${summary.join('\n      ')}`);
+}
+
+async function reboot(c: Ctx): Promise<void> {
+  const { results, node, volume, config, world } = c;
+  const before = volume.probe();
+  const tag = `sentinel-${Date.now()}`;
+  node.exec(['sh', '-c', `echo ${tag} > ${config.storage.mountPoint}/.boot-test-sentinel && sync`]);
+  await node.shutdown();
+  if (config.storage.filesystem === 'ext4') {
+    const state = sh('dumpe2fs', ['-h', volume.device]).stdout;
+    results.check('clean shutdown: the ext4 volume was unmounted cleanly', /Filesystem state:\s+clean/.test(state), tail(state.split('\n').filter((l) => /state|mount/i.test(l)).join('\n'), 5));
+  }
+  // systemd does not mount fstab devices in a container: the harness does it from the node's fstab.
+  const fstabMount = node.volume!.mountFromFstab(readNodeFile(node, '/etc/fstab'), config.storage.mountPoint, path.join(c.dir, 'volume-mnt'));
+  c.unmountVolume = fstabMount.unmount;
+  await node.boot([fstabMount.bind]);
+  const wait = await waitForCloudInit(node);
+  const ignored = node.exec(['journalctl', '-b', '--no-pager', '-o', 'cat', '-g', 'ignoring fstab device entry']).stdout.trim();
+  if (ignored) console.log(`  systemd in the container: "${ignored.split('\n')[0]}" (mounted by the harness from that fstab line)`);
+  console.log(`  second boot: cloud-init ${wait.finished ? 'done' : 'NOT done'} after ${wait.seconds.toFixed(1)} s`);
+  if (!results.check('reboot: cloud-init finished', wait.finished, () => `${wait.problem}\n${assess(node).quote}`)) return;
+  await waitForQuiet(node, startedAtProvision(config));
+  persistenceChecks(c, before.uuid, tag, 'reboot');
+  const provisions = (readNodeFile(node, '/var/log/cloud-init-output.log').match(/mirrorfleet-provision: done/g) ?? []).length;
+  results.check('reboot: per-instance provisioning not run again (same instance-id)', provisions === 1, `"mirrorfleet-provision: done" ${provisions} times in cloud-init-output.log`);
+  results.check('reboot: HTTPS up at once (certificate on the root disk)', !config.https.enabled || (await tcpOpen(world.nodeIp, 443)), 'nothing on :443 after the reboot');
+  await syncChecks(c, 'reboot', false);
+  await stateChecks(c, 'reboot');
+}
+
+async function rebuild(c: Ctx, baseFile: string, instanceId: string): Promise<void> {
+  const { results, node, volume, config, world } = c;
+  const before = volume.probe();
+  const tag = fs.readFileSync(node.path(`${config.storage.mountPoint}/.boot-test-sentinel`), 'utf8').trim();
+  await node.shutdown();
+  if (c.unmountVolume) await c.unmountVolume();
+  const upstreamMark = world.upstreamLog().length;
+  node.prepare(baseFile, { userData: fs.readFileSync(path.join(c.dir, 'user-data'), 'utf8'), instanceId });
+  await node.boot();
+  const wait = await waitForCloudInit(node);
+  console.log(`  rebuilt node: cloud-init ${wait.finished ? 'done' : 'NOT done'} after ${wait.seconds.toFixed(1)} s`);
+  if (!results.check('rebuild: cloud-init finished', wait.finished, () => `${wait.problem}\n${assess(node).quote}`)) return;
+  await waitForQuiet(node, startedAtProvision(config));
+  results.check('rebuild: cloud-init ran again for the new instance-id', /mirrorfleet-provision: done/.test(readNodeFile(node, '/var/log/cloud-init-output.log')) && node.exec(['cloud-init', 'query', 'instance_id']).stdout.trim() === instanceId, readNodeFile(node, '/var/log/cloud-init-output.log').slice(-2000));
+  persistenceChecks(c, before.uuid, tag, 'rebuild');
+  await syncChecks(c, 'rebuild');
+  // The upstream's own transfer log: a rebuilt node that kept its volume fetches no tree file
+  // again (its markers, a file list or timestamp, are what a sync reads first).
+  const markers = config.trees.flatMap((t) => treeMarkers(c, t.name));
+  const sent = world
+    .upstreamLog()
+    .slice(upstreamMark)
+    .split('\n')
+    .filter((l) => /\] send /.test(l) && !markers.some((m) => l.includes(`send ${m} `)) && !/\] send project\/trace\//.test(l));
+  results.check('rebuild: the first sync found the tree in place (the upstream sent no tree file)', sent.length === 0, sent.slice(0, 10).join('\n'));
+  if (config.https.enabled) {
+    const p = unitProps(node, 'mirrorfleet-cert.service', ['Result']);
+    results.check('rebuild: DNS already right, the first certificate attempt succeeds and HTTPS is on', p.Result === 'success' && (await tcpOpen(world.nodeIp, 443)), `${JSON.stringify(p)}\n${unitJournal(node, 'mirrorfleet-cert.service', 20)}`);
+  }
+  await stateChecks(c, 'rebuild');
+}
+
+/** fstab, the mount unit's state and journal: why the volume is (not) mounted. */
+function mountEvidence(c: Ctx): string {
+  const unit = c.node.exec(['systemd-escape', '-p', '--suffix=mount', c.config.storage.mountPoint]).stdout.trim();
+  return [
+    `/etc/fstab:\n${readNodeFile(c.node, '/etc/fstab').trim()}`,
+    `$ systemctl status ${unit}\n${c.node.exec(['systemctl', 'status', '--no-pager', '-n', '0', unit]).stdout.trim()}`,
+    `$ journalctl -b -u ${unit}\n${unitJournal(c.node, unit, 10)}`,
+    `$ ls -l /dev/disk/by-label /dev/disk/by-id\n${c.node.shell('ls -l /dev/disk/by-label /dev/disk/by-id 2>&1').stdout.trim()}`,
+  ].join('\n');
+}
+
+function persistenceChecks(c: Ctx, uuid: string, tag: string, when: string): void {
+  const { results, volume, node, config } = c;
+  const now = volume.probe();
+  // What the data-volume bootcmd said on every boot so far (lib/render/data-volume.ts).
+  const fsSetup = () =>
+    readNodeFile(node, '/var/log/cloud-init-output.log')
+      .split('\n')
+      .filter((l) => l.startsWith('mirrorfleet-data-volume: '))
+      .join('\n');
+  results.check(
+    `${when}: data volume not reformatted (same UUID ${uuid.slice(0, 8)}...)`,
+    now.uuid === uuid && uuid !== '',
+    () => `UUID before ${uuid}, now ${now.uuid}\n/var/log/cloud-init-output.log:\n${fsSetup()}`,
+    fsSetup().split('\n').pop() || undefined,
+  );
+  const sentinel = node.path(`${config.storage.mountPoint}/.boot-test-sentinel`);
+  const content = fs.existsSync(sentinel) ? fs.readFileSync(sentinel, 'utf8').trim() : '(missing)';
+  results.check(`${when}: content written before is still on the volume`, content === tag, `sentinel: ${content}`);
+  const m = node.exec(['findmnt', '-n', '-o', 'SOURCE,FSTYPE', config.storage.mountPoint]);
+  results.check(`${when}: volume mounted at ${config.storage.mountPoint}`, m.status === 0, () => mountEvidence(c));
+}
+

@@ -2,6 +2,7 @@ import { NodeConfig } from '../config/node-config';
 import { createHash } from 'node:crypto';
 import { BUNDLE_PATH, UserDataBindings, renderBundle, renderUserData, userDataFiles } from './cloud-init';
 import { CLOUDWATCH_AGENT_CONFIG_PATH, CW_METRICS, STATSD_PORT, renderCloudWatchAgentConfig } from './cloudwatch-agent';
+import { DATA_VOLUME_WAIT_SECONDS } from './data-volume';
 import { NODE_LAYOUT, NodeLayout } from './layout';
 import { NodeFile } from './node-files';
 
@@ -9,7 +10,7 @@ import { NodeFile } from './node-files';
  * What only an AWS node runs, added to the same user data as every other node file:
  * - the bundle comes from S3 (a CDK asset), fetched with Debian's awscli and checked against
  *   its sha256, since it no longer fits EC2's 16 KB of user data (docs/adr/0011);
- * - a bootcmd that waits for the data volume, which EC2 attaches after the instance starts;
+ * - a longer wait for the data volume, which EC2 attaches after the instance starts;
  * - mirrorfleet-aws: installs Amazon's SSM and CloudWatch agents (not Debian packages), feeds the
  *   textfile metrics to the agent (docs/adr/0009), and re-provisions the node when an in-place
  *   stack update changed its user data (docs/adr/0010);
@@ -18,7 +19,6 @@ import { NodeFile } from './node-files';
 
 /** How an EBS volume appears on a Nitro instance: its id without the dash. */
 export const EBS_DEVICE_PREFIX = '/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol';
-const WAIT_SECONDS = 600;
 
 export const AWS_UNITS = { metrics: 'mirrorfleet-aws-metrics.service', reapply: 'mirrorfleet-aws-reapply.service' } as const;
 export const SSM_AGENT_DEB = 'https://s3.amazonaws.com/ec2-downloads-windows/SSMAgent/latest/debian_$arch/amazon-ssm-agent.deb';
@@ -36,9 +36,6 @@ export interface AwsDeployRefs {
   readonly region: string;
 }
 
-/** EC2 attaches the data volume after the instance starts: bootcmd waits for it before fs_setup. */
-export const WAIT_FOR_DEVICE = `i=0; until [ -e "$1" ]; do i=$((i+1)); [ $i -le ${WAIT_SECONDS} ] || { echo "mirrorfleet: no $1 after ${WAIT_SECONDS} s" >&2; exit 1; }; sleep 1; done`;
-
 /** Fetches the bundle, and keeps it only if it is the one this user data was rendered with. */
 export const FETCH_BUNDLE = 'if ! { aws s3 cp --only-show-errors --region "$3" "s3://$2" "$1" && echo "$4  $1" | sha256sum -c --quiet; }; then rm -f "$1"; exit 1; fi';
 
@@ -55,7 +52,8 @@ export function awsUserDataBindings(c: NodeConfig, l: NodeLayout, refs: AwsDeplo
     dataDevice,
     extraFiles: renderAwsNodeFiles(c, l),
     extraPackages: ['awscli'],
-    bootcmd: [['sh', '-c', WAIT_FOR_DEVICE, 'wait-for-data-volume', dataDevice]],
+    // EC2 attaches the data volume after the instance starts.
+    dataVolumeWaitSeconds: DATA_VOLUME_WAIT_SECONDS.aws,
     fetchBundle: [['sh', '-c', FETCH_BUNDLE, 'fetch-bundle', BUNDLE_PATH, `${refs.bundleBucket}/${refs.bundleKey}`, refs.region, sha256]],
     extraRuncmd: [[awsScriptPath(l), 'setup']],
   };

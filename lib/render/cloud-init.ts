@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { stringify } from 'yaml';
 import { NodeConfig } from '../config/node-config';
+import { DATA_LABEL, DATA_VOLUME_WAIT_SECONDS, prepareDataVolumeCommand } from './data-volume';
 import { NodeLayout, NODE_LAYOUT, SYNC_GROUP, SYNC_USER, TIER1_USER } from './layout';
 import { NodeFile, renderNodeFiles } from './node-files';
 import { tar } from './tar';
@@ -14,7 +15,9 @@ export interface UserDataBindings {
   readonly dataDevice: string;
   /** A cloud's own node files (e.g. the AWS agents), appended to the bundle. */
   readonly extraFiles?: readonly NodeFile[];
-  /** Run at every boot before the data volume is formatted or mounted (e.g. wait for it to attach). */
+  /** How long to wait at boot for the data volume to appear (DATA_VOLUME_WAIT_SECONDS). */
+  readonly dataVolumeWaitSeconds?: number;
+  /** Run at every boot before the data volume is prepared and mounted. */
   readonly bootcmd?: readonly (readonly string[])[];
   /** Run after the bundle is extracted, before mirrorfleet-provision. */
   readonly extraRuncmd?: readonly (readonly string[])[];
@@ -32,7 +35,6 @@ export function userDataFiles(c: NodeConfig, bindings: Pick<UserDataBindings, 'e
   return [...renderNodeFiles(c, NODE_LAYOUT), ...(bindings.extraFiles ?? [])];
 }
 
-export const DATA_LABEL = 'mirrordata';
 export const BUNDLE_PATH = '/var/lib/mirrorfleet/node-files.tar.gz';
 
 /** The node files as one deterministic .tar.gz (same bytes for the same config). */
@@ -80,9 +82,9 @@ export function renderUserData(c: NodeConfig, bindings: UserDataBindings = { dat
       systemUser(SYNC_USER, SYNC_GROUP, 'mirror sync (owns the trees)'),
       ...(c.rsync.private ? [systemUser(TIER1_USER, SYNC_GROUP, 'tier-1 rsync (reads pre-bitflip content)')] : []),
     ],
-    ...(bindings.bootcmd ? { bootcmd: bindings.bootcmd } : {}),
-    // Formatted only when blank (overwrite: false), so a rebuilt node keeps its mirror.
-    fs_setup: [{ label: DATA_LABEL, filesystem: c.storage.filesystem, device: bindings.dataDevice, partition: 'none', overwrite: false }],
+    // Every boot: wait for the volume, format it only if blank, refuse a foreign one (data-volume.ts).
+    // Last, so its exit status is the bootcmd script's.
+    bootcmd: [...(bindings.bootcmd ?? []), prepareDataVolumeCommand(c, bindings.dataDevice, bindings.dataVolumeWaitSeconds ?? DATA_VOLUME_WAIT_SECONDS.other)],
     mounts: [[`LABEL=${DATA_LABEL}`, c.storage.mountPoint, c.storage.filesystem, 'defaults,nofail,noatime,x-systemd.device-timeout=60s', '0', '2']],
     // Every node file in one gzip'd tar: the only way they fit EC2's 16 KB (docs/adr/0002).
     ...(bindings.fetchBundle ? {} : { write_files: [{ path: BUNDLE_PATH, permissions: '0600', encoding: 'b64', content: renderBundle(files).toString('base64'), defer: true }] }),

@@ -2,6 +2,7 @@ import { NODE_EXPORTER_PORT } from '../config/hcloud';
 import { NodeConfig } from '../config/node-config';
 import { scheduleIntervalMinutes } from '../config/schedule';
 import { UserDataBindings, renderUserData } from './cloud-init';
+import { DATA_VOLUME_WAIT_SECONDS } from './data-volume';
 import { NODE_LAYOUT, NodeLayout } from './layout';
 import { NodeFile } from './node-files';
 
@@ -21,17 +22,6 @@ export const nodeMetricsPath = (l: NodeLayout) => `${l.metricsDir}/mirrorfleet_n
 
 /** Hetzner volumes appear under their id (https://docs.hetzner.com/cloud/volumes/overview). */
 export const hcloudVolumeDevice = (volumeId: string) => `/dev/disk/by-id/scsi-0HC_Volume_${volumeId}`;
-const WAIT_SECONDS = 300;
-
-/**
- * The volume is attached after the server is created, so it can appear a little after boot
- * starts: bootcmd (which runs before fs_setup and mounts) waits for it, then gives up loudly.
- */
-export const WAIT_FOR_VOLUME = `i=0
-while [ ! -b "$1" ]; do
-  i=$((i+1)); [ $i -le ${WAIT_SECONDS} ] || { echo "mirrorfleet: no data volume at $1 after ${WAIT_SECONDS} s" >&2; exit 1; }; sleep 1
-done`;
-
 /**
  * node_exporter's arguments: the textfile collector on our metrics directory; on loopback only
  * unless Prometheus servers are listed (then on every address, IPv4 and IPv6, and the cloud
@@ -90,7 +80,8 @@ export function hcloudUserDataBindings(c: NodeConfig, dataDevice: string, l: Nod
   return {
     dataDevice,
     extraFiles: renderHcloudNodeFiles(c, l),
-    bootcmd: [['sh', '-c', WAIT_FOR_VOLUME, 'wait-for-volume', dataDevice]],
+    // The volume is attached after the server is created.
+    dataVolumeWaitSeconds: DATA_VOLUME_WAIT_SECONDS.hcloud,
     extraRuncmd: [
       ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '--no-install-recommends', NODE_EXPORTER_PACKAGE],
       ['systemctl', 'daemon-reload'],

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FETCH_BUNDLE, WAIT_FOR_DEVICE, renderAwsScript } from '../../lib/render/aws-node';
+import { FETCH_BUNDLE, renderAwsScript } from '../../lib/render/aws-node';
 import { NODE_LAYOUT } from '../../lib/render/layout';
 import { tmpDir } from '../support/fixtures';
 import { describeWith, run } from '../support/tools';
@@ -14,15 +14,6 @@ describeWith(['sh', 'sha256sum'], 'first-boot steps cloud-init runs with sh', ()
   let dir: string;
   beforeEach(() => (dir = tmpDir('awsboot')));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  it('wait-for-data-volume returns once EC2 has attached the volume', async () => {
-    const device = path.join(dir, 'nvme-Amazon_Elastic_Block_Store_vol0123456789abcdef0');
-    const child = spawn('sh', ['-c', WAIT_FOR_DEVICE, 'wait-for-data-volume', device]);
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(child.exitCode).toBeNull();
-    fs.writeFileSync(device, '');
-    expect(await new Promise((r) => child.on('exit', r))).toBe(0);
-  });
 
   /** Runs fetch-bundle with a stand-in `aws` that logs its arguments and "downloads" `content`. */
   const fetch = (content: string, sha256: string) => {

@@ -7,7 +7,8 @@ import { parse } from 'yaml';
 import { USER_DATA_SENTINELS } from '../../constructs/aws/node-user-data';
 import { NodeConfig } from '../../lib/config/node-config';
 import { BUNDLE_PATH, USER_DATA_LIMITS } from '../../lib/render/cloud-init';
-import { AWS_UNITS, FETCH_BUNDLE, WAIT_FOR_DEVICE, awsScriptPath, renderAwsBundle, renderAwsNodeFiles, renderAwsUserData } from '../../lib/render/aws-node';
+import { PREPARE_DATA_VOLUME } from '../../lib/render/data-volume';
+import { AWS_UNITS, FETCH_BUNDLE, awsScriptPath, renderAwsBundle, renderAwsNodeFiles, renderAwsUserData } from '../../lib/render/aws-node';
 import { CLOUDWATCH_AGENT_CONFIG_PATH, CW_NAMESPACE } from '../../lib/render/cloudwatch-agent';
 import { NODE_LAYOUT } from '../../lib/render/layout';
 import { renderNodeFiles } from '../../lib/render/node-files';
@@ -33,10 +34,10 @@ describe.each(EXAMPLES)('the instance user data for examples/%s.yaml', (example)
     expect(text).toBe(expectedUserData(config, key));
   });
 
-  it('fills in the data volume\'s id (twice: waited for, then formatted), the bundle bucket and the region', () => {
+  it('fills in the data volume\'s id (for the data-volume step), the bundle bucket and the region', () => {
     const volume = { 'Fn::Select': [1, { 'Fn::Split': ['-', { Ref: 'NodeData1B05FCC4' }] }] };
-    expect(tokens).toEqual([volume, volume, { 'Fn::Sub': 'cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}' }, { Ref: 'AWS::Region' }]);
-    expect(text).toContain(`device: /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol${TOKEN}\n`);
+    expect(tokens).toEqual([volume, { 'Fn::Sub': 'cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}' }, { Ref: 'AWS::Region' }]);
+    expect(text).toContain(`- mirrorfleet-data-volume\n    - /dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol${TOKEN}\n`);
   });
 
   it(`stays far below EC2's ${USER_DATA_LIMITS.aws} bytes, even with the longest bucket, key and region names`, () => {
@@ -62,13 +63,11 @@ describe.each(EXAMPLES)('the instance user data for examples/%s.yaml', (example)
     for (const f of renderAwsNodeFiles(config, NODE_LAYOUT)) expect(text).toContain(`#   ${f.mode} ${f.path}\n`);
   });
 
-  it('waits at every boot for the data volume, before formatting it (only when blank) and mounting it', () => {
+  it('waits at every boot up to 10 minutes for the EBS data volume, then formats it only when blank', () => {
     const doc = parse(text);
-    const keys = Object.keys(doc);
     const device = `/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol${TOKEN}`;
-    expect(keys.indexOf('bootcmd')).toBeLessThan(keys.indexOf('fs_setup'));
-    expect(doc.bootcmd).toEqual([['sh', '-c', WAIT_FOR_DEVICE, 'wait-for-data-volume', device]]);
-    expect(doc.fs_setup).toEqual([{ label: 'mirrordata', filesystem: config.storage.filesystem, device, partition: 'none', overwrite: false }]);
+    expect(doc.bootcmd).toEqual([['sh', '-c', PREPARE_DATA_VOLUME, 'mirrorfleet-data-volume', device, config.storage.filesystem, 'mirrordata', '600']]);
+    expect(doc.fs_setup).toBeUndefined();
   });
 
   it('fetches, unpacks, installs the AWS parts, then runs mirrorfleet-provision', () => {
@@ -143,7 +142,6 @@ describeWith(['shellcheck', 'systemd-analyze'], 'AWS node files checked by shell
   });
 
   it.each([
-    ['wait-for-data-volume', WAIT_FOR_DEVICE],
     ['fetch-bundle', FETCH_BUNDLE],
   ])('%s is shellcheck-clean as POSIX sh (cloud-init runs bootcmd and runcmd with sh)', (name, script) => {
     const file = path.join(root, `${name}.sh`);

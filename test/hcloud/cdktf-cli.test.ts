@@ -78,7 +78,8 @@ describe('npx cdktf synth, offline', () => {
     expect(runs.gentoo.status).toBe(0);
     const written = JSON.parse(fs.readFileSync(stackFile(runs.gentoo, 'gentoo-mirror-example-org'), 'utf8'));
     expect(written.resource.hcloud_volume.mirror_data.size).toBe(1130);
-    expect(written.resource.hcloud_server.mirror.user_data).toContain('filesystem: xfs');
+    expect(written.resource.hcloud_server.mirror.user_data).toMatch(/- mirrorfleet-data-volume\n +- \/dev\/disk\/by-id\/scsi-0HC_Volume_\$\{hcloud_volume\.mirror_data\.id\}\n +- xfs\n/);
+    expect(written.resource.hcloud_server.mirror.user_data).toMatch(/- LABEL=mirrordata\n +- \/srv\/mirror\n +- xfs\n/);
   });
 
   it('fails on a bad config with every problem as FILE:LINE:COL, before synthesizing anything', () => {

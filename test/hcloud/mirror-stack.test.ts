@@ -132,7 +132,8 @@ describe.each(EXAMPLES)('examples/%s.yaml synthesizes for Hetzner', (example) =>
 
   it('formats the volume with the configured file system and mounts it at the tree root (N20)', () => {
     const flat = flattenUserData(userData);
-    expect(flat).toContain(`- label: mirrordata\n    filesystem: ${config.storage.filesystem}\n    device: /dev/disk/by-id/scsi-0HC_Volume_<TOKEN>\n    partition: none\n    overwrite: false`);
+    expect(flat).toContain(`    - /dev/disk/by-id/scsi-0HC_Volume_<TOKEN>\n    - ${config.storage.filesystem}\n    - mirrordata\n    - "300"\n`);
+    expect(flat).not.toContain('fs_setup');
     expect(flat).toContain(`- LABEL=mirrordata\n    - ${config.storage.mountPoint}\n    - ${config.storage.filesystem}`);
   });
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { BUNDLE_PATH, USER_DATA_LIMITS, renderUserData } from '../../lib/render/cloud-init';
+import { PREPARE_DATA_VOLUME } from '../../lib/render/data-volume';
 import { NODE_LAYOUT } from '../../lib/render/layout';
 import { renderNodeFiles } from '../../lib/render/node-files';
 import { EXAMPLES, exampleConfig, tmpDir } from '../support/fixtures';
@@ -16,11 +17,10 @@ describe.each(EXAMPLES)('user data for examples/%s.yaml', (example) => {
     expect(Buffer.byteLength(userData)).toBeLessThanOrEqual(USER_DATA_LIMITS.hcloud);
   });
 
-  it('formats the data volume only when blank, by label, and mounts it at the tree root', () => {
+  it('prepares the data volume itself at every boot (no fs_setup), mounts it by label at the tree root', () => {
     const doc = parse(userData);
-    expect(doc.fs_setup).toEqual([
-      { label: 'mirrordata', filesystem: config.storage.filesystem, device: '/dev/disk/by-id/virtio-mirror-data', partition: 'none', overwrite: false },
-    ]);
+    expect(doc.fs_setup).toBeUndefined();
+    expect(doc.bootcmd).toEqual([['sh', '-c', PREPARE_DATA_VOLUME, 'mirrorfleet-data-volume', '/dev/disk/by-id/virtio-mirror-data', config.storage.filesystem, 'mirrordata', '30']]);
     expect(doc.mounts[0].slice(0, 3)).toEqual(['LABEL=mirrordata', config.storage.mountPoint, config.storage.filesystem]);
     expect(doc.mounts[0][3]).toContain('nofail');
   });

@@ -20,6 +20,12 @@ export const DEBIAN_PACKAGE: Record<string, string> = {
   promtool: 'prometheus',
   'prometheus-node-exporter': 'prometheus-node-exporter',
   zsh: 'zsh',
+  losetup: 'util-linux',
+  blkid: 'util-linux',
+  mount: 'mount',
+  sfdisk: 'fdisk',
+  'mkfs.ext4': 'e2fsprogs',
+  'mkfs.xfs': 'xfsprogs',
 };
 
 export function hasCommand(cmd: string): boolean {

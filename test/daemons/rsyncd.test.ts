@@ -133,6 +133,21 @@ describeWith(['rsync'], 'public rsync daemon (examples/xcp-ng.yaml, N10, N17)', 
     }
   });
 
+  it('sets TCP_NODELAY on its sockets, which rsync accepts (it logs any option it does not know)', async () => {
+    expect(conf).toMatch(/^socket options = TCP_NODELAY$/m);
+    expect(rsync('--list-only', url).status).toBe(0);
+    expect(daemon!.logs()).not.toMatch(/Unknown socket option|socket option/i);
+    // The same check sees a bad option: a second daemon with a misspelt one logs it per connection.
+    const badPort = await freePort();
+    const bad = await startRsyncd(`${root}/etc/rsyncd-bad.conf`, conf.replace(/^port = \d+$/m, `port = ${badPort}`).replace('TCP_NODELAY', 'TCP_NODELAYY').replace(/^(log|pid|lock) file = (.+)$/gm, '$1 file = $2-bad'));
+    try {
+      run('rsync', ['--list-only', `rsync://127.0.0.1:${badPort}/xcp-ng/`], { timeoutMs: 20_000 });
+      expect(bad.logs()).toContain('Unknown socket option TCP_NODELAYY');
+    } finally {
+      await bad.stop();
+    }
+  });
+
   it('answers on IPv6 too ([::1]) when no address is set (skipped if this host has no ::1)', async () => {
     expect(conf).not.toMatch(/^address/m);
     if (!(await hasIpv6Loopback())) {

@@ -284,4 +284,23 @@ describeWith(['rsync', 'flock', 'curl', 'python3'], 'end-to-end sync: rendered s
     expect(metrics()).toContain('mirrorfleet_sync_success{tree="fedora"} 1\n');
     expect(Number(/^Epoch: (\d+)$/m.exec(fs.readFileSync(traceFile(), 'utf8'))?.[1])).toBeGreaterThanOrEqual(first.finished - 1);
   });
+  it('without the site password, report_mirror is never run and the hook fails, while the sync succeeds (N16)', async () => {
+    const secret = p('secrets', 'mirrormanager-password');
+    fs.renameSync(secret, `${secret}.away`);
+    try {
+      write(`${up}/linux/updates/44/x86_64/newer-1.2.rpm`, crypto.randomBytes(9_000));
+      publish();
+      const before = calls().length;
+      const r = await sync();
+      expect(r.status).toBe(0);
+      expect(out(r)).toContain(`mirror-post-sync[fedora]: report_mirror: no site password in ${secret}`);
+      expect(out(r)).toContain('mirror-post-sync[fedora]: report_mirror: FAILED');
+      expect(out(r)).toContain('mirror-post-sync[fedora]: trace: ok');
+      expect(calls()).toHaveLength(before);
+      expect(fs.readFileSync(path.join(layout.metricsDir, 'mirrorfleet_hooks_fedora.prom'), 'utf8')).toContain('mirrorfleet_sync_hook_failures{tree="fedora"} 1\n');
+      expect(metrics()).toContain('mirrorfleet_sync_success{tree="fedora"} 1\n');
+    } finally {
+      fs.renameSync(`${secret}.away`, secret);
+    }
+  });
 });

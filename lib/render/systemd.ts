@@ -147,8 +147,12 @@ function firewallUnits(c: NodeConfig, l: NodeLayout): UnitFile[] {
       enable: true,
       content: `[Unit]
 Description=Per-source connection caps for the mirror (nftables table inet mirrorfleet)
+# Early boot, like Debian's nftables.service: with the default After=sysinit.target, "before
+# network-pre" is a cycle (cloud-init.service runs after networking and before sysinit).
+DefaultDependencies=no
 Wants=network-pre.target
-Before=network-pre.target apache2.service
+Before=network-pre.target apache2.service shutdown.target
+Conflicts=shutdown.target
 
 [Service]
 Type=oneshot

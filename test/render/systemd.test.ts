@@ -38,6 +38,18 @@ describeWith(['systemd-analyze'], 'systemd units, checked by systemd-analyze', (
       expect(r.status).toBe(0);
     });
 
+    it('every unit starts in one boot transaction with cloud-init and networkd: no ordering cycle', () => {
+      // A target standing for multi-user.target on a cloud node: our units, the daemons, and the
+      // cloud-init and network units of the host's real packages, all in one transaction.
+      const target = path.join(path.dirname(files[0]), 'boot-order-check.target');
+      const others = ['cloud-init-local.service', 'cloud-init.service', 'cloud-config.service', 'cloud-final.service', 'systemd-networkd.service', 'systemd-networkd-wait-online.service', 'apache2.service', 'rsync.service'];
+      fs.writeFileSync(target, `[Unit]\nDescription=boot order check\nWants=${[...files.map((f) => path.basename(f)), ...others].join(' ')}\n`);
+      const r = run('systemd-analyze', ['verify', '--man=no', target], { env: { ...process.env, SYSTEMD_COLORS: '0' } });
+      fs.rmSync(target);
+      expect(r.stderr).not.toMatch(/ordering cycle|deleted to break/);
+      expect(r.stderr).not.toMatch(/not found|Failed to/);
+    });
+
     it.each(config.trees.map((t) => t.name))("tree %s: the timer's calendar starts syncs on the preset's grid", (tree) => {
       const t = config.trees.find((x) => x.name === tree)!;
       const timer = fs.readFileSync(files.find((f) => f.endsWith(`mirrorfleet-sync-${tree}.timer`))!, 'utf8');
@@ -71,6 +83,15 @@ describeWith(['systemd-analyze'], 'systemd units, checked by systemd-analyze', (
     // THEN they are 00, 04, 08, 12, 16, 20 Helsinki time (22, 02, ... UTC in winter, 21, 01, ... in summer)
     const helsinkiHours = utcStarts.map((d) => Number(new Intl.DateTimeFormat('en-GB', { hour: '2-digit', hour12: false, timeZone: 'Europe/Helsinki' }).format(d)));
     expect(new Set(helsinkiHours)).toEqual(new Set([0, 4, 8, 12, 16, 20]));
+  });
+
+  it('sees an ordering cycle (the check can fail): a unit after sysinit but before network-pre', () => {
+    const dir = tmpDir('cycle');
+    fs.writeFileSync(path.join(dir, 'early.service'), '[Unit]\nWants=network-pre.target\nBefore=network-pre.target\n[Service]\nType=oneshot\nExecStart=/bin/true\n');
+    fs.writeFileSync(path.join(dir, 'check.target'), '[Unit]\nWants=early.service cloud-init.service systemd-networkd.service systemd-networkd-wait-online.service\n');
+    const r = run('systemd-analyze', ['verify', '--man=no', path.join(dir, 'check.target')], { env: { ...process.env, SYSTEMD_COLORS: '0' } });
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(r.stderr).toMatch(/Found ordering cycle/);
   });
 
   it('fails verification of a unit with a bad key (the check can fail)', () => {

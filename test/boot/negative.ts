@@ -22,8 +22,8 @@ import { quote } from './sh';
 export interface NegativeCase {
   readonly name: string;
   readonly example: Example;
-  /** Attach the data volume (false: the cloud forgot to attach it). */
-  readonly volume: boolean;
+  /** Attach the data volume (false: the cloud forgot to attach it); `foreign`: one holding another file system. */
+  readonly volume: boolean | 'foreign';
   readonly userData: (c: NodeConfig) => string;
   /** What the quoted evidence must contain. */
   readonly evidence: readonly RegExp[];
@@ -48,6 +48,13 @@ export const NEGATIVE_CASES: readonly NegativeCase[] = [
     evidence: [/Failed at step EXEC spawning \/usr\/local\/bin\/mirror-sync-typo|Failed to locate executable \/usr\/local\/bin\/mirror-sync-typo/, /mirrorfleet-sync-xcp-ng\.service/],
   },
   {
+    name: 'a volume holding a foreign file system (refused, never formatted)',
+    example: 'xcp-ng',
+    volume: 'foreign',
+    userData: (c) => bootUserData(c),
+    evidence: [/mirrorfleet-data-volume: refusing to format .*LABEL=backups/, /is not a mount point: the data volume is missing/],
+  },
+  {
     name: 'no data volume attached (provisioning fails in runcmd)',
     example: 'xcp-ng',
     volume: false,
@@ -67,6 +74,8 @@ export async function runNegative(k: NegativeCase, index: number, baseFile: stri
       const userData = k.userData(config);
       fs.writeFileSync(path.join(dir, 'user-data'), userData);
       const volume = k.volume ? new DataVolume(path.join(dir, 'data.img'), 4096) : undefined;
+      if (volume && k.volume === 'foreign') volume.format('ext4', 'backups');
+      const before = volume?.probe();
       node = new Node(path.join(dir, 'node'), world, volume);
       node.prepare(baseFile, { userData, instanceId: `iid-negative-${index}` });
       const t0 = Date.now();
@@ -81,6 +90,10 @@ export async function runNegative(k: NegativeCase, index: number, baseFile: stri
       for (const re of k.evidence) {
         const line = evidence.split('\n').find((l) => re.test(l));
         results.check(`the error is quoted: ${re.source}`, !!line, evidence, line?.trim().slice(0, 180));
+      }
+      if (before?.uuid) {
+        const after = volume!.probe();
+        results.check('the volume was left as it was', after.uuid === before.uuid && after.label === before.label, `before ${JSON.stringify(before)}, after ${JSON.stringify(after)}`);
       }
       results.check('detected without waiting for a timeout', !/did not finish in/.test(wait.problem) && seconds < 180, `${seconds.toFixed(0)} s; ${wait.problem}`, `${seconds.toFixed(0)} s after boot`);
     });

@@ -52,6 +52,12 @@ export class DataVolume {
     return { bind: `${hostDir}:${mountPoint}`, unmount };
   }
 
+  /** Formats the volume before the node boots (a negative case: someone else's disk). */
+  format(type: string, label: string): void {
+    const r = sh(`mkfs.${type}`, ['-q', '-L', label, this.device]);
+    if (r.status !== 0) throw new Error(`mkfs.${type} ${this.device}: ${r.stderr}`);
+  }
+
   /** The file system's UUID and type, probed directly (no blkid cache). */
   probe(): { uuid: string; type: string; label: string } {
     const get = (tag: string) => sh('blkid', ['-p', '-o', 'value', '-s', tag, this.device]).stdout.trim();

@@ -15,7 +15,7 @@ describe('README stays true', () => {
   it('gives the two set-up commands, each in its own code block', () => {
     const blocks = [...readme.matchAll(/```sh\n([^`]+)```/g)].map((m) => m[1].trim());
     expect(blocks).toContain('npm install --no-audit --no-fund && npx cdk synth');
-    expect(blocks).toContain('bash scripts/install-test-deps && npm install --no-audit --no-fund && npm test');
+    expect(blocks).toContain('bash scripts/install-test-deps && npm install --no-audit --no-fund && npm test && npm run test:boot');
   });
 
   it.each([

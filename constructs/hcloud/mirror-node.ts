@@ -16,7 +16,7 @@ export interface HcloudMirrorNodeProps {
  * Server lifecycle (docs/adr/0014): user data, SSH keys and image are read
  * at first boot only, and changing them would replace the server (re-priced at the current rate,
  * a new certificate, minutes of downtime). Terraform ignores them; a config change reaches the
- * node by an explicit `terraform apply -replace=hcloud_server.<id>` (docs/deploy-hcloud.md).
+ * node by an explicit `terraform apply -replace=hcloud_server.<id>` (README: Deploy on Hetzner Cloud).
  */
 export const SERVER_IGNORED_CHANGES = ['user_data', 'ssh_keys', 'image'];
 

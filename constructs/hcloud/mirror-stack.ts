@@ -57,7 +57,7 @@ export class HcloudMirrorStack extends TerraformStack {
       ...(c.rsync.enabled ? { rsync: `rsync://${c.hostname}/${t.name}/` } : {}),
     }])), 'Per tree: the URLs to list in the mirror application (O1)');
     out('user_data_sha256', n.userDataSha256,
-      'sha256 of the user data this config renders. When it changes, the running server keeps its first-boot config until it is replaced (docs/deploy-hcloud.md)');
+      'sha256 of the user data this config renders. When it changes, the running server keeps its first-boot config until it is replaced (README: Deploy on Hetzner Cloud)');
 
     applyMirrorPolicies(this);
   }

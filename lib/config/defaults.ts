@@ -27,7 +27,7 @@ export const DEFAULTS = {
   /** Extra room on top of tree + growth: --delay-updates needs a copy of what changes (N20). */
   headroomPercent: 25,
   trace: true,
-  /** Sync engine (docs/sync-engine.md): a tree whose preset names no strategy is synced with rsync. */
+  /** Sync engine (README: The sync engine): a tree whose preset names no strategy is synced with rsync. */
   syncStrategy: 'rsync',
   /** Delete guard (N15): a sync that would delete more than this share of the tree stops. */
   maxDeletePercent: 25,

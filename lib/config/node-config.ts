@@ -81,7 +81,7 @@ export interface TreeConfig {
   readonly excludes: readonly string[];
   readonly bandwidthLimitMbps?: number;
   readonly mirrorManagerCategories: Readonly<Record<string, string>>;
-  /** The sync engine's settings (docs/sync-engine.md), from the tree, its preset or DEFAULTS. */
+  /** The sync engine's settings (README: The sync engine), from the tree, its preset or DEFAULTS. */
   readonly strategy: SyncStrategy;
   /** Path of the upstream's file list in the tree (strategy filelist). */
   readonly fileList?: string;

@@ -119,7 +119,7 @@ type SyncSettings = Pick<
 >;
 
 /**
- * The tree's sync engine settings (docs/sync-engine.md). A preset's file list and marker are
+ * The tree's sync engine settings (README: The sync engine). A preset's file list and marker are
  * files of the mirrored tree, so they hold for any upstream that carries the tree.
  */
 function resolveSync(t: TreeInput, i: number, fromPreset: PresetTree | undefined, metadataLast: readonly string[], treePath: string, upstream: string | undefined, problems: Problem[]): SyncSettings {

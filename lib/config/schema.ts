@@ -57,7 +57,7 @@ const treeSchema = strictObject({
     }), { error: 'a list of paths inside the tree' })
     .optional(),
   bandwidthLimitMbps: posInt('a whole number of Mbit/s (at least 1) to cap this tree\'s sync').optional(),
-  // The sync engine (docs/sync-engine.md); cross-field rules are in resolve.ts.
+  // The sync engine (README: The sync engine); cross-field rules are in resolve.ts.
   strategy: z.enum(SYNC_STRATEGIES, { error: SYNC_STRATEGIES.join(', ') }).optional(),
   fileList: upstreamFile('a path in the upstream tree (relative, no ".."), such as fullfiletimelist-fedora').optional(),
   precheck: upstreamFile('a path in the upstream tree (relative, no ".."), such as distfiles/timestamp.mirmon').optional(),

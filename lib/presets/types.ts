@@ -5,7 +5,7 @@
  */
 export type PresetId = 'xcp-ng' | 'fedora' | 'gentoo' | 'custom';
 
-/** How mirror-sync plans a sync (docs/sync-engine.md). */
+/** How mirror-sync plans a sync (README: The sync engine). */
 export const SYNC_STRATEGIES = ['rsync', 'filelist', 'quick-fedora-mirror'] as const;
 export type SyncStrategy = (typeof SYNC_STRATEGIES)[number];
 

@@ -43,7 +43,7 @@ export function renderTreeConf(c: NodeConfig, l: NodeLayout, t: TreeConfig): str
     // N23: optional cap for the upstream sync, in KiB/s for rsync --bwlimit (0 = none).
     BWLIMIT_KIBPS: bwlimit,
     EXCLUDES: t.excludes,
-    // The engine (docs/sync-engine.md): how to plan, what says "unchanged", what goes last.
+    // The engine (README: The sync engine): how to plan, what says "unchanged", what goes last.
     STRATEGY: t.strategy,
     FILE_LIST: t.strategy === 'filelist' ? t.fileList : undefined,
     PRECHECK: t.precheck,

@@ -1,15 +1,13 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { AWS_DEFAULTS, AUTO_INSTANCE_TYPES, INSTANCE_TYPES, awsNodeSpec } from '../../lib/config/aws';
 import { ALARMS } from '../../lib/render/cloudwatch-agent';
-import { REPO } from '../support/fixtures';
+import { readmeSection } from '../support/fixtures';
 import { awsExampleConfig } from './support';
 
-/* docs/deploy-aws.md (merged into the README by the lead) stays true to the code. */
-const doc = fs.readFileSync(path.join(REPO, 'docs', 'deploy-aws.md'), 'utf8');
+/* The README's "Deploy on AWS" section stays true to the code. */
+const doc = readmeSection('Deploy on AWS');
 const row = (key: string) => doc.split('\n').find((l) => l.startsWith(`| \`${key}\``))?.split('|').map((c) => c.trim());
 
-describe('docs/deploy-aws.md', () => {
+describe('README: Deploy on AWS', () => {
   it('gives the bootstrap and deploy commands', () => {
     expect(doc).toContain('npx cdk bootstrap');
     expect(doc).toContain('npx cdk deploy -c config=mirror.yaml');

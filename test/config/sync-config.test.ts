@@ -1,14 +1,12 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { DEFAULTS } from '../../lib/config/defaults';
 import { parseConfig } from '../../lib/config/load';
 import { MirrorConfigError } from '../../lib/config/problems';
 import { PRESETS } from '../../lib/presets';
 import { SYNC_TIMEOUT_HOURS } from '../../lib/render/systemd';
-import { REPO, exampleConfig } from '../support/fixtures';
+import { exampleConfig, readmeSection } from '../support/fixtures';
 
 /*
- * The sync engine's tree keys (docs/sync-engine.md): every bad value gets one positioned line
+ * The sync engine's tree keys (README: The sync engine): every bad value gets one positioned line
  * saying what is allowed, all at once; presets and DEFAULTS fill what a tree leaves out.
  */
 const HEAD = `preset: custom
@@ -124,8 +122,8 @@ describe('sync engine keys: presets and defaults', () => {
     expect(690).toBeLessThan(SYNC_TIMEOUT_HOURS * 60); // the schema's maximum
   });
 
-  it('docs/sync-engine.md gives every default as DEFAULTS has it', () => {
-    const doc = fs.readFileSync(path.join(REPO, 'docs', 'sync-engine.md'), 'utf8');
+  it('the README\'s sync engine section gives every default as DEFAULTS has it', () => {
+    const doc = readmeSection('The sync engine');
     const defaultOf = (key: string) => doc.split('\n').find((l) => l.startsWith(`| \`trees[].${key}\``))?.split('|')[2].trim();
     expect(defaultOf('strategy')).toBe(`the preset's, else \`${DEFAULTS.syncStrategy}\``);
     expect(defaultOf('maxDeletePercent')).toBe(`\`${DEFAULTS.maxDeletePercent}\``);

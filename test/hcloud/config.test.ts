@@ -2,13 +2,11 @@
  * Hetzner rules on the config (lib/config/hcloud.ts): server type (N23), volume limits (N20),
  * SSH and firewall sources (N22), and the exact message of each bad input.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import {
   AUTO_SERVER_TYPES, HCLOUD_DEFAULTS, HCLOUD_LOCATION_NAMES, HCLOUD_SERVER_TYPES, canonicalCidr, chooseServerType,
   hcloudFirewallRules, hcloudNodeSpec, isPublicKey, monthlyCostEur, vcpuNeed,
 } from '../../lib/config/hcloud';
-import { EXAMPLES, REPO, exampleConfig } from '../support/fixtures';
+import { EXAMPLES, exampleConfig, readmeSection } from '../support/fixtures';
 import { PUBLIC_KEY, hcloudConfig, problemsOf } from './helpers';
 
 describe('Hetzner defaults and sizing', () => {
@@ -17,8 +15,8 @@ describe('Hetzner defaults and sizing', () => {
     expect(HCLOUD_DEFAULTS.location).toBe('fsn1');
   });
 
-  it('the docs\' defaults table says the same (docs/deploy-hcloud.md, or the README once merged)', () => {
-    const text = ['README.md', 'docs/deploy-hcloud.md'].map((f) => path.join(REPO, f)).filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+  it('the README\'s hcloud defaults table says the same', () => {
+    const text = readmeSection('Deploy on Hetzner Cloud');
     const defaultOf = (key: string) => text.split('\n').find((l) => l.startsWith(`| \`${key}\``))?.split('|')[2].trim();
     expect(defaultOf('hcloud.location')).toBe(`\`${HCLOUD_DEFAULTS.location}\``);
     expect(defaultOf('hcloud.serverType')).toBe(`\`${HCLOUD_DEFAULTS.serverType}\``);

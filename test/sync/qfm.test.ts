@@ -89,6 +89,6 @@ exit 0
 
   it('not installed: a clear failure', async () => {
     const r = await e.run([], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
-    expect(r.stderr).toBe('mirror-sync[repo]: FAILED (quick-fedora-mirror): not installed (docs/sync-engine.md)\n');
+    expect(r.stderr).toBe('mirror-sync[repo]: FAILED (quick-fedora-mirror): not installed (README: The sync engine)\n');
   });
 });

@@ -1,6 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { checkAws } from '../lib/config/aws';
 import { DEFAULTS } from '../lib/config/defaults';
+import { checkHcloud } from '../lib/config/hcloud';
+import { parseConfig } from '../lib/config/load';
 import { PRESETS } from '../lib/presets';
 import { REPO } from './support/fixtures';
 
@@ -41,6 +44,12 @@ describe('README stays true', () => {
     ['reports.reportMirror.passwordFile', `\`${DEFAULTS.mirrorManagerPasswordFile}\``],
   ])('the defaults table gives %s as %s', (key, expected) => {
     expect(defaultOf(key)).toBe(expected);
+  });
+
+  const configs = [...readme.matchAll(/```yaml\n(preset:[^`]+)```/g)].map((m) => m[1]);
+  it('shows a minimal and a custom-tree config', () => expect(configs.map((c) => /^preset: (\S+)/.exec(c)![1])).toEqual(['xcp-ng', 'custom']));
+  it.each(configs.map((c, i) => [i + 1, c]))('config example %d is valid as written, for AWS and for Hetzner', (_i, text) => {
+    expect(() => parseConfig(text as string, 'README.md', [checkAws, checkHcloud])).not.toThrow();
   });
 
   it('the presets table names every preset with its schedule and bandwidth minimum', () => {

@@ -5,7 +5,7 @@ import { firewall, primaryIp, rdns, server, sshKey, volume, volumeAttachment } f
 import { HCLOUD_LOCATIONS, HcloudNodeSpec, hcloudFirewallRules, hcloudNodeSpec } from '../../lib/config/hcloud';
 import { NodeConfig } from '../../lib/config/node-config';
 import { USER_DATA_LIMITS } from '../../lib/render/cloud-init';
-import { hcloudVolumeDevice, renderHcloudUserData } from '../../lib/render/node-exporter';
+import { hcloudVolumeDevice, renderHcloudUserData } from '../../lib/render/hcloud-node';
 
 export interface HcloudMirrorNodeProps {
   /** A loaded and validated mirror.yaml (lib/config/load.ts), checked with checkHcloud. */

@@ -1,10 +1,7 @@
 import { NODE_EXPORTER_PORT } from '../config/hcloud';
 import { NodeConfig } from '../config/node-config';
 import { scheduleIntervalMinutes } from '../config/schedule';
-import { UserDataBindings, renderUserData } from './cloud-init';
-import { DATA_VOLUME_WAIT_SECONDS } from './data-volume';
-import { NODE_LAYOUT, NodeLayout } from './layout';
-import { NodeFile } from './node-files';
+import { NodeLayout } from './layout';
 
 /*
  * What only a Hetzner node runs (N21 where CloudWatch does not exist): Debian's
@@ -20,8 +17,6 @@ export const nodeExporterEnvPath = (l: NodeLayout) => `${l.etcDir}/node-exporter
 export const nodeExporterDropInPath = (l: NodeLayout) => `${l.systemdDir}/${NODE_EXPORTER_SERVICE}.d/mirrorfleet.conf`;
 export const nodeMetricsPath = (l: NodeLayout) => `${l.metricsDir}/mirrorfleet_node.prom`;
 
-/** Hetzner volumes appear under their id (https://docs.hetzner.com/cloud/volumes/overview). */
-export const hcloudVolumeDevice = (volumeId: string) => `/dev/disk/by-id/scsi-0HC_Volume_${volumeId}`;
 /**
  * node_exporter's arguments: the textfile collector on our metrics directory; on loopback only
  * unless Prometheus servers are listed (then on every address, IPv4 and IPv6, and the cloud
@@ -62,36 +57,4 @@ export function renderNodeMetrics(c: NodeConfig): string {
     `mirrorfleet_data_volume_info{mountpoint="${c.storage.mountPoint}"} 1`,
   ];
   return `${lines.join('\n')}\n`;
-}
-
-export function renderHcloudNodeFiles(c: NodeConfig, l: NodeLayout): NodeFile[] {
-  return [
-    { path: nodeExporterEnvPath(l), content: renderNodeExporterEnv(c, l), mode: '0644' },
-    { path: nodeExporterDropInPath(l), content: renderNodeExporterDropIn(l), mode: '0644' },
-    { path: nodeMetricsPath(l), content: renderNodeMetrics(c), mode: '0644' },
-  ];
-}
-
-/**
- * The user-data bindings of a Hetzner node. node_exporter is installed after the bundle is
- * extracted, so its first start already reads our drop-in (never listening on every address).
- */
-export function hcloudUserDataBindings(c: NodeConfig, dataDevice: string, l: NodeLayout = NODE_LAYOUT): UserDataBindings {
-  return {
-    dataDevice,
-    extraFiles: renderHcloudNodeFiles(c, l),
-    // The volume is attached after the server is created.
-    dataVolumeWaitSeconds: DATA_VOLUME_WAIT_SECONDS.hcloud,
-    extraRuncmd: [
-      ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '--no-install-recommends', NODE_EXPORTER_PACKAGE],
-      ['systemctl', 'daemon-reload'],
-      ['systemctl', 'enable', NODE_EXPORTER_SERVICE],
-      ['systemctl', 'restart', NODE_EXPORTER_SERVICE],
-    ],
-  };
-}
-
-/** The #cloud-config of a Hetzner node whose data volume is at `dataDevice`. */
-export function renderHcloudUserData(c: NodeConfig, dataDevice: string, l: NodeLayout = NODE_LAYOUT): string {
-  return renderUserData(c, hcloudUserDataBindings(c, dataDevice, l));
 }

@@ -11,7 +11,7 @@ import { HcloudMirrorStack } from '../../constructs/hcloud/mirror-stack';
 import { SERVER_IGNORED_CHANGES, escapeTemplate } from '../../constructs/hcloud/mirror-node';
 import { HCLOUD_PROVIDER_VERSION } from '../../constructs/hcloud/provider-version';
 import { USER_DATA_LIMITS } from '../../lib/render/cloud-init';
-import { hcloudVolumeDevice, renderHcloudUserData } from '../../lib/render/node-exporter';
+import { hcloudVolumeDevice, renderHcloudUserData } from '../../lib/render/hcloud-node';
 import { EXAMPLES, exampleConfig, tmpDir } from '../support/fixtures';
 import { PUBLIC_KEY, body, errorAnnotations, flattenUserData, hcloudConfig, synthStack } from './helpers';
 import { bodyProblems, loadSchema, unresolvedReferences } from './schema-checks';

@@ -1,5 +1,5 @@
 /**
- * The Hetzner-only node files (lib/render/node-exporter.ts): node_exporter's settings, the
+ * The Hetzner-only node files (lib/render/node-exporter.ts, lib/render/hcloud-node.ts): node_exporter's settings, the
  * drop-in that makes its unit read them, the figures the alert rules need. Proven by the real
  * prometheus-node-exporter (scraped on loopback), systemd-analyze and cloud-init.
  */
@@ -10,10 +10,8 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { PREPARE_DATA_VOLUME } from '../../lib/render/data-volume';
 import { NODE_LAYOUT } from '../../lib/render/layout';
-import {
-  NODE_EXPORTER_PACKAGE, hcloudUserDataBindings, hcloudVolumeDevice, nodeExporterDropInPath, renderHcloudNodeFiles,
-  renderHcloudUserData, renderNodeExporterDropIn, renderNodeExporterEnv, renderNodeMetrics,
-} from '../../lib/render/node-exporter';
+import { hcloudUserDataBindings, hcloudVolumeDevice, renderHcloudNodeFiles, renderHcloudUserData } from '../../lib/render/hcloud-node';
+import { NODE_EXPORTER_PACKAGE, nodeExporterDropInPath, renderNodeExporterDropIn, renderNodeExporterEnv, renderNodeMetrics } from '../../lib/render/node-exporter';
 import { freePort, waitForPort } from '../support/ports';
 import { EXAMPLES, exampleConfig, tmpDir } from '../support/fixtures';
 import { describeWith, run } from '../support/tools';

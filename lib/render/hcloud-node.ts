@@ -1,0 +1,56 @@
+import { NodeConfig } from '../config/node-config';
+import { UserDataBindings, renderUserData } from './cloud-init';
+import { DATA_VOLUME_WAIT_SECONDS } from './data-volume';
+import { NODE_LAYOUT, NodeLayout } from './layout';
+import { NodeFile } from './node-files';
+import {
+  NODE_EXPORTER_PACKAGE,
+  NODE_EXPORTER_SERVICE,
+  nodeExporterDropInPath,
+  nodeExporterEnvPath,
+  nodeMetricsPath,
+  renderNodeExporterDropIn,
+  renderNodeExporterEnv,
+  renderNodeMetrics,
+} from './node-exporter';
+
+/*
+ * What only a Hetzner node adds to the common user data (the counterpart of aws-node.ts):
+ * node_exporter's files in the bundle, a longer wait for the volume, node_exporter installed
+ * after the bundle is extracted.
+ */
+
+/** Hetzner volumes appear under their id (https://docs.hetzner.com/cloud/volumes/overview). */
+export const hcloudVolumeDevice = (volumeId: string) => `/dev/disk/by-id/scsi-0HC_Volume_${volumeId}`;
+
+export function renderHcloudNodeFiles(c: NodeConfig, l: NodeLayout): NodeFile[] {
+  return [
+    { path: nodeExporterEnvPath(l), content: renderNodeExporterEnv(c, l), mode: '0644' },
+    { path: nodeExporterDropInPath(l), content: renderNodeExporterDropIn(l), mode: '0644' },
+    { path: nodeMetricsPath(l), content: renderNodeMetrics(c), mode: '0644' },
+  ];
+}
+
+/**
+ * The user-data bindings of a Hetzner node. node_exporter is installed after the bundle is
+ * extracted, so its first start already reads our drop-in (never listening on every address).
+ */
+export function hcloudUserDataBindings(c: NodeConfig, dataDevice: string, l: NodeLayout = NODE_LAYOUT): UserDataBindings {
+  return {
+    dataDevice,
+    extraFiles: renderHcloudNodeFiles(c, l),
+    // The volume is attached after the server is created.
+    dataVolumeWaitSeconds: DATA_VOLUME_WAIT_SECONDS.hcloud,
+    extraRuncmd: [
+      ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '--no-install-recommends', NODE_EXPORTER_PACKAGE],
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'enable', NODE_EXPORTER_SERVICE],
+      ['systemctl', 'restart', NODE_EXPORTER_SERVICE],
+    ],
+  };
+}
+
+/** The #cloud-config of a Hetzner node whose data volume is at `dataDevice`. */
+export function renderHcloudUserData(c: NodeConfig, dataDevice: string, l: NodeLayout = NODE_LAYOUT): string {
+  return renderUserData(c, hcloudUserDataBindings(c, dataDevice, l));
+}

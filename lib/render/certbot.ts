@@ -28,6 +28,13 @@ export function certbotIssueArgs(c: NodeConfig, l: NodeLayout): string[] {
   ];
 }
 
+/** The port of the first HTTP `Listen` (`80`, `127.0.0.1:8080`). */
+function httpPort(l: NodeLayout): string {
+  const m = /(\d+)$/.exec(l.httpListen[0] ?? '');
+  if (!m) throw new Error(`layout.httpListen[0] has no port: ${JSON.stringify(l.httpListen[0])}`);
+  return m[1];
+}
+
 /** cert.env: read by mirrorfleet-cert (issuance) and mirrorfleet-cert-deploy (the hook). */
 export function renderCertEnv(c: NodeConfig, l: NodeLayout): string | undefined {
   if (!c.https.enabled) return undefined;
@@ -36,6 +43,9 @@ export function renderCertEnv(c: NodeConfig, l: NodeLayout): string | undefined 
     CERT_LIVE: `${l.letsencryptDir}/live/${CERT_NAME}`,
     ACME_WEBROOT: acmeWebroot(l),
     METRICS_DIR: l.metricsDir,
+    // Where the self-check fetches its token: the port the CA's http-01 validation uses.
+    HTTP_PORT: httpPort(l),
+    CERT_STATE_DIR: `${l.stateDir}/cert`,
     CERTBOT_ARGS: certbotIssueArgs(c, l),
   });
 }

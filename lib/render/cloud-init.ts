@@ -60,7 +60,8 @@ export function renderUserData(c: NodeConfig, bindings: UserDataBindings = { dat
     'curl',
     'ca-certificates',
     'unattended-upgrades',
-    ...(c.https.enabled ? ['certbot'] : []),
+    // host (bind9-host): mirrorfleet-cert's self-check asks DNS, not /etc/hosts, where the name points.
+    ...(c.https.enabled ? ['certbot', 'bind9-host'] : []),
     ...(c.http.perIpConnectionLimit !== undefined ? ['nftables'] : []),
     // report_mirror starts with #!/usr/bin/env python
     ...(c.reports.reportMirror ? ['python3', 'python-is-python3'] : []),

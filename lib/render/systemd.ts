@@ -78,7 +78,7 @@ WantedBy=timers.target
   ];
 }
 
-/** First issuance retries until it works (DNS may not point at the node yet); renewal is certbot.timer's. */
+/** First issuance retries every 30 s until it works (DNS may not point at the node yet); renewal is certbot.timer's. */
 function certUnits(c: NodeConfig, l: NodeLayout): UnitFile[] {
   if (!c.https.enabled) return [];
   return [
@@ -93,6 +93,8 @@ After=network-online.target apache2.service
 [Service]
 Type=oneshot
 ExecStart=${l.binDir}/mirrorfleet-cert ${l.etcDir}/cert.env
+# Issued and deployed: the retry timer has done its job (a rebuilt node's provisioning enables it again).
+ExecStartPost=/usr/bin/systemctl disable --now --no-block mirrorfleet-cert.timer
 `,
     },
     {
@@ -102,8 +104,9 @@ ExecStart=${l.binDir}/mirrorfleet-cert ${l.etcDir}/cert.env
 Description=Retry the first TLS certificate issuance for ${c.hostname}
 
 [Timer]
-OnBootSec=1min
-OnUnitInactiveSec=10min
+# Cheap while DNS is not right yet: mirrorfleet-cert asks the CA only once its self-check passes.
+OnBootSec=30s
+OnUnitInactiveSec=30s
 AccuracySec=1s
 
 [Install]

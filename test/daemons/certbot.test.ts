@@ -18,8 +18,11 @@ import { describeWith, run } from '../support/tools';
  */
 const HOST = 'mirror.test';
 const PRESENT = `mirrorfleet-cert: certificate for ${HOST} present; renewal is certbot.timer's job\n`;
+// The test's DNS (challtestsrv) listens on port 53 here; mirrorfleet-cert's `host` reaches it
+// through a resolv.conf bind-mounted in a mount namespace of its own.
+const DNS_ADDRESS = '127.0.0.153';
 
-describeWith(['certbot', 'pebble', 'pebble-challtestsrv', 'apache2', 'openssl', 'curl'], 'certificate flow: certbot + pebble + the rendered Apache', () => {
+describeWith(['certbot', 'pebble', 'pebble-challtestsrv', 'apache2', 'openssl', 'curl', 'host', 'unshare'], 'certificate flow: certbot + pebble + the rendered Apache', () => {
   let root: string;
   let layout: NodeLayout;
   let config: NodeConfig;
@@ -27,24 +30,35 @@ describeWith(['certbot', 'pebble', 'pebble-challtestsrv', 'apache2', 'openssl', 
   let apache: TestApache | undefined;
   let env: NodeJS.ProcessEnv;
   let certEnv: string;
+  let resolvConf: string;
   let preferred: { cn: string; pem: string };
   let firstSerial: string;
 
   const live = (f: string) => path.join(certLive(layout), f);
+  const state = (f: string) => path.join(layout.stateDir, 'cert', f);
   const metricsFile = () => path.join(layout.metricsDir, 'mirrorfleet_cert.prom');
   const diagnostics = () => `${pebble?.logs() ?? ''}\n${apache?.logs() ?? ''}`;
   const ossl = (args: string[], input?: string) => run('openssl', args, { input });
   const serialOf = (file: string) => normSerial(ossl(['x509', '-noout', '-serial', '-in', file]).stdout.replace(/^serial=/, ''));
   const notAfterOf = (file: string) => Date.parse(ossl(['x509', '-noout', '-enddate', '-in', file]).stdout.replace(/^notAfter=/, '').trim()) / 1000;
-  const mirrorfleetCert = (extraEnv: NodeJS.ProcessEnv = {}) =>
-    run(path.join(REPO, 'assets', 'mirrorfleet-cert'), [certEnv], { env: { ...env, ...extraEnv }, timeoutMs: 45_000 });
+  const mirrorfleetCert = (extraEnv: NodeJS.ProcessEnv = {}, envFile = certEnv) =>
+    run(
+      'unshare',
+      ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolvConf, path.join(REPO, 'assets', 'mirrorfleet-cert'), envFile],
+      { env: { ...env, ...extraEnv }, timeoutMs: 45_000 },
+    );
+  /** Backdates a state file, as if the script had written it `minutes` ago. */
+  const age = (file: string, minutes: number) => fs.utimesSync(file, new Date(Date.now() - minutes * 60_000), new Date(Date.now() - minutes * 60_000));
 
   beforeAll(async () => {
+    if (process.getuid?.() !== 0) throw new Error('the certificate tests run as root (a mount namespace, DNS on port 53)');
     root = tmpDir('cert');
     const [http, https] = [await freePort(), await freePort()];
     layout = testLayout(root, { http, https });
     fs.mkdirSync(path.join(root, 'pebble'));
-    pebble = await startPebble(path.join(root, 'pebble'), http);
+    pebble = await startPebble(path.join(root, 'pebble'), http, { dnsAddress: DNS_ADDRESS });
+    resolvConf = path.join(root, 'resolv.conf');
+    fs.writeFileSync(resolvConf, `nameserver ${DNS_ADDRESS}\n`);
     // An alternate root: the default chain (root 0) would not prove --preferred-chain works.
     preferred = pebble.roots[2];
     config = exampleConfigAt('xcp-ng', `${root}/srv/mirror`, {
@@ -76,26 +90,82 @@ describeWith(['certbot', 'pebble', 'pebble-challtestsrv', 'apache2', 'openssl', 
     expect(await connectError(apache!.httpsPort)).toBe('ECONNREFUSED');
   });
 
-  it('first boot before DNS points here: mirrorfleet-cert exits 1 "retrying later" and writes no certificate', async () => {
-    // The name resolves elsewhere (nothing listens on 127.0.0.2): pebble's validation fails.
+  it('cert.env tells the self-check the HTTP port and where to keep its state', () => {
+    const text = fs.readFileSync(certEnv, 'utf8');
+    expect(text).toContain(`HTTP_PORT=${apache!.httpPort}\n`);
+    expect(text).toContain(`CERT_STATE_DIR=${layout.stateDir}/cert\n`);
+  });
+
+  it('first boot before DNS points here: the self-check fails, the CA is not asked, nothing is issued', async () => {
+    // The name resolves elsewhere (nothing listens on 127.0.0.2).
     await pebble!.setA(HOST, ['127.0.0.2']);
-    const r = mirrorfleetCert();
-    await pebble!.clearA(HOST);
-    expect(r.stderr).toContain(`mirrorfleet-cert: issuance for ${HOST} failed (does its DNS point at this node yet?); retrying later`);
+    const r = mirrorfleetCertWithoutCertbot();
+    expect(r.stderr).toBe(
+      `mirrorfleet-cert: not asking the CA yet: ${HOST} resolves to 127.0.0.2; 127.0.0.2 does not serve this node's ACME webroot on port ${apache!.httpPort} (does its DNS point at this node yet?); retrying later\n`,
+    );
     expect(r.status).toBe(1);
-    // certbot relays pebble's reason: it fetched the challenge from the address DNS gave it.
-    expect(r.stdout + r.stderr).toMatch(/127\.0\.0\.2.*(refused|connect)/i);
+    expect(fs.existsSync(state('dns-waiting'))).toBe(true);
+    expect(fs.existsSync(state('ca-failed'))).toBe(false);
     expect(fs.existsSync(live('fullchain.pem'))).toBe(false);
     expect(fs.existsSync(metricsFile())).toBe(false);
     expect(await connectError(apache!.httpsPort)).toBe('ECONNREFUSED');
+    // The self-check's token does not stay in the webroot.
+    expect(fs.readdirSync(path.join(layout.stateDir, 'acme', '.well-known', 'acme-challenge'))).toEqual([]);
   });
 
-  it('the timer\'s next run, with DNS pointing here, issues the certificate', () => {
+  it('a self-check failing for an hour (a node that cannot reach its own address) asks the CA anyway, once', async () => {
+    age(state('dns-waiting'), 61);
+    const r = mirrorfleetCert();
+    expect(r.stderr).toContain(`mirrorfleet-cert: the self-check has failed for an hour (${HOST} resolves to 127.0.0.2;`);
+    expect(r.stderr).toContain(`mirrorfleet-cert: issuance for ${HOST} failed at the CA; asking again in 900 s`);
+    // certbot relays pebble's reason: it fetched the challenge from the address DNS gave it.
+    expect(r.stdout + r.stderr).toMatch(/127\.0\.0\.2.*(refused|connect)/i);
+    expect(r.status).toBe(1);
+    expect(fs.existsSync(state('ca-failed'))).toBe(true);
+    const again = mirrorfleetCertWithoutCertbot();
+    expect(again.stderr).toMatch(/not asking the CA yet: .*; retrying later\n$/);
+    expect(again.status).toBe(1);
+  });
+
+  it('an AAAA record that misses the node keeps it waiting though the A record is right (the CA tries IPv6 too)', async () => {
+    await pebble!.clearA(HOST);
+    // 100::/64 is the discard prefix: nothing answers there.
+    await pebble!.setAAAA(HOST, ['100::1']);
+    const r = mirrorfleetCertWithoutCertbot();
+    expect(r.stderr).toContain(`not asking the CA yet: ${HOST} resolves to 127.0.0.1 100::1; [100::1] does not serve this node's ACME webroot`);
+    expect(r.status).toBe(1);
+  });
+
+  it('DNS now points here (A and AAAA), but the CA refused the name minutes ago: it waits out 15 minutes first', async () => {
+    await pebble!.clearAAAA(HOST);
+    await pebble!.setAAAA(HOST, ['::1']);
+    age(state('ca-failed'), 5);
+    const r = mirrorfleetCertWithoutCertbot();
+    await pebble!.clearAAAA(HOST);
+    expect(r.stderr).toMatch(new RegExp(`^mirrorfleet-cert: ${HOST} reaches this node; the CA refused it 30\\d s ago, asking again in (59\\d|600) s\\n$`));
+    expect(r.status).toBe(1);
+    // The self-check passed: the wait for DNS is over.
+    expect(fs.existsSync(state('dns-waiting'))).toBe(false);
+  });
+
+  it('a refusal by the CA while DNS is right restarts the 15 minutes', () => {
+    age(state('ca-failed'), 16);
+    const unreachableCa = path.join(layout.etcDir, 'cert-unreachable-ca.env');
+    fs.writeFileSync(unreachableCa, renderCertEnv({ ...config, tls: { ...config.tls, acmeServer: pebble!.directory.replace(/\/dir$/, '/no-such-directory') } }, layout)!);
+    const r = mirrorfleetCert({}, unreachableCa);
+    expect(r.stderr).toContain(`mirrorfleet-cert: issuance for ${HOST} failed at the CA; asking again in 900 s`);
+    expect(r.status).toBe(1);
+    expect(Date.now() - fs.statSync(state('ca-failed')).mtimeMs).toBeLessThan(60_000);
+  });
+
+  it('the timer\'s next run after the wait, with DNS pointing here, issues the certificate', () => {
+    age(state('ca-failed'), 16);
     const r = mirrorfleetCert();
     if (r.status !== 0) throw new Error(`mirrorfleet-cert failed (${r.status}):\n${r.stdout}\n${r.stderr}\n${diagnostics()}`);
     expect(r.stdout).toContain(`mirrorfleet-cert: certificate for ${HOST} issued`);
     expect(r.stdout + r.stderr).toContain(`mirrorfleet-cert-deploy: ${HOST} certificate valid until`);
     expect(fs.statSync(live('fullchain.pem')).size).toBeGreaterThan(0);
+    expect(fs.readdirSync(path.join(layout.stateDir, 'cert'))).toEqual([]);
     firstSerial = serialOf(live('cert.pem'));
   });
 

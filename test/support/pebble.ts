@@ -23,6 +23,9 @@ export interface Pebble {
   setA(host: string, addresses: string[]): Promise<void>;
   /** Back to the default answer (127.0.0.1) for `host`. */
   clearA(host: string): Promise<void>;
+  /** Makes the fake DNS answer `addresses` for AAAA queries on `host` (default: none). */
+  setAAAA(host: string, addresses: string[]): Promise<void>;
+  clearAAAA(host: string): Promise<void>;
   /** pebble's and challtestsrv's output so far, for failure messages. */
   logs(): string;
   stop(): Promise<void>;
@@ -96,10 +99,16 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Starts challtestsrv and pebble (in `dir`), validating http-01 on 127.0.0.1:`httpPort`. */
-export async function startPebble(dir: string, httpPort: number, alternateRoots = 2): Promise<Pebble> {
+/**
+ * Starts challtestsrv and pebble (in `dir`), validating http-01 on 127.0.0.1:`httpPort`.
+ * `dnsAddress` puts the DNS on port 53 of that address, where a resolv.conf can point (a glibc or
+ * BIND resolver takes no port); else it is on a free port of 127.0.0.1, for pebble alone.
+ */
+export async function startPebble(dir: string, httpPort: number, opts: { alternateRoots?: number; dnsAddress?: string } = {}): Promise<Pebble> {
+  const alternateRoots = opts.alternateRoots ?? 2;
   const api = makeApiCert(dir);
-  const [acme, mgmt, tlsPort, dns, dnsMgmt] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [acme, mgmt, tlsPort, dnsMgmt] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const dnsListen = opts.dnsAddress ? `${opts.dnsAddress}:53` : `127.0.0.1:${await freePort()}`;
   const configFile = path.join(dir, 'pebble.json');
   fs.writeFileSync(
     configFile,
@@ -125,14 +134,14 @@ export async function startPebble(dir: string, httpPort: number, alternateRoots 
     children.push(
       startLogged(
         'pebble-challtestsrv',
-        ['-dns01', `127.0.0.1:${dns}`, '-http01', '', '-https01', '', '-tlsalpn01', '', '-management', `127.0.0.1:${dnsMgmt}`, '-defaultIPv6', '', '-defaultIPv4', '127.0.0.1'],
+        ['-dns01', dnsListen, '-http01', '', '-https01', '', '-tlsalpn01', '', '-management', `127.0.0.1:${dnsMgmt}`, '-defaultIPv6', '', '-defaultIPv4', '127.0.0.1'],
         logFiles[0],
         process.env,
       ),
     );
     await waitForPort(dnsMgmt);
     children.push(
-      startLogged('pebble', ['-config', configFile, '-dnsserver', `127.0.0.1:${dns}`, '-strict=false'], logFiles[1], {
+      startLogged('pebble', ['-config', configFile, '-dnsserver', dnsListen, '-strict=false'], logFiles[1], {
         ...process.env,
         PEBBLE_VA_NOSLEEP: '1',
         PEBBLE_ALTERNATE_ROOTS: String(alternateRoots),
@@ -158,6 +167,8 @@ export async function startPebble(dir: string, httpPort: number, alternateRoots 
       roots,
       setA: (host, addresses) => postJson(`${dnsApi}/add-a`, { host: fqdn(host), addresses }),
       clearA: (host) => postJson(`${dnsApi}/clear-a`, { host: fqdn(host) }),
+      setAAAA: (host, addresses) => postJson(`${dnsApi}/add-aaaa`, { host: fqdn(host), addresses }),
+      clearAAAA: (host) => postJson(`${dnsApi}/clear-aaaa`, { host: fqdn(host) }),
       logs: () => logFiles.map((f) => `==> ${f}\n${fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : ''}`).join('\n'),
       stop,
     };

@@ -14,6 +14,8 @@ export const DEBIAN_PACKAGE: Record<string, string> = {
   nft: 'nftables',
   openssl: 'openssl',
   curl: 'curl',
+  host: 'bind9-host',
+  unshare: 'util-linux',
   ip: 'iproute2',
   flock: 'util-linux',
   python3: 'python3',

@@ -116,6 +116,30 @@ export function ensureBase(kind: BaseKind, log: (s: string) => void): { file: st
   return { file, built: true, seconds: (Date.now() - t0) / 1000 };
 }
 
+/**
+ * The base extracted once, next to its tarball, as the read-only lower layer of every node's
+ * root (an overlay per node: a fresh root disk costs a mount, not an extraction). Extracted to a
+ * temporary name and renamed, so an interrupted run leaves no half tree behind.
+ */
+export function extractedBase(file: string): string {
+  const dir = file.replace(/\.tar\.zst$/, '.root');
+  // A tree whose tarball is gone belongs to an older base: remove it.
+  for (const f of fs.readdirSync(path.dirname(file))) {
+    const stale = path.join(path.dirname(file), f);
+    if (f.endsWith('.root') && !fs.existsSync(stale.replace(/\.root$/, '.tar.zst'))) fs.rmSync(stale, { recursive: true, force: true });
+  }
+  if (fs.existsSync(dir)) return dir;
+  const tmp = `${dir}.extracting-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  try {
+    extractBase(file, tmp);
+    fs.renameSync(tmp, dir);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  return dir;
+}
+
 /** Extracts a base tarball into `dir` (which must not exist yet). */
 export function extractBase(file: string, dir: string): void {
   fs.mkdirSync(dir, { recursive: true });

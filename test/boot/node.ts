@@ -1,10 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { extractBase } from './base';
+import { extractedBase } from './base';
 import { cleanup } from './cleanup';
 import { PROXY_PORT, World } from './world';
-import { Ran, sh, shAsync, sleep, tail } from './sh';
+import { Ran, must, sh, shAsync, sleep, tail } from './sh';
 
 /** Where the data volume's loop device appears in the node (what the user data is rendered with). */
 export const DATA_DEVICE = '/dev/disk/by-id/virtio-mirrordata';
@@ -93,9 +93,12 @@ export class Node {
 
   /** A fresh root disk from the base image, with the seed and what the cloud provides. */
   prepare(baseFile: string, seed: Seed): void {
-    fs.rmSync(this.root, { recursive: true, force: true });
-    extractBase(baseFile, this.root);
-    cleanup.add(`remove ${this.root}`, () => fs.rmSync(this.root, { recursive: true, force: true }));
+    this.removeRoot();
+    // The base is the overlay's read-only lower layer; everything this node writes lands in upper/.
+    const layer = (n: string) => path.join(this.dir, 'root-layer', n);
+    for (const d of [this.root, layer('upper'), layer('work')]) fs.mkdirSync(d, { recursive: true });
+    must('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${extractedBase(baseFile)},upperdir=${layer('upper')},workdir=${layer('work')}`, this.root]);
+    this.unregisterRoot ??= cleanup.add(`remove ${this.root}`, () => this.removeRoot());
     const r = (p: string) => path.join(this.root, p);
     this.writeSeed(seed);
     // The "cloud": NoCloud only (a real cloud's datasource is not there), its DNS resolver and
@@ -111,6 +114,15 @@ export class Node {
       const u = sh('chroot', [this.root, 'update-ca-certificates'], { env: { PATH } });
       if (u.status !== 0) throw new Error(`update-ca-certificates in the image: ${u.stderr}`);
     }
+  }
+
+  private unregisterRoot?: () => Promise<void> | void;
+
+  /** Unmounts and deletes the root disk (the overlay's upper layer). */
+  private removeRoot(): void {
+    if (sh('mountpoint', ['-q', this.root]).status === 0) must('umount', [this.root]);
+    fs.rmSync(this.root, { recursive: true, force: true });
+    fs.rmSync(path.join(this.dir, 'root-layer'), { recursive: true, force: true });
   }
 
   /** Replaces the seed (same root disk): a new instance-id makes cloud-init run again. */

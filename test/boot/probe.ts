@@ -86,6 +86,20 @@ export async function concurrentConnections(host: string, port: number, n: numbe
   return { open: outcomes.filter((o) => o === 'open').length, refused: outcomes.filter((o) => o === 'refused').length };
 }
 
+/** `n` simultaneous HTTP/1.0 HEAD requests; how many got an HTTP answer (the rest were reset). */
+export async function simultaneousRequests(host: string, port: number, n: number): Promise<number> {
+  const one = () =>
+    new Promise<boolean>((resolve) => {
+      const s = net.connect({ host, port }, () => s.write(`HEAD / HTTP/1.0\r\nHost: ${host}\r\n\r\n`));
+      let got = '';
+      s.setTimeout(5000, () => s.destroy());
+      s.on('data', (d) => (got += d.toString()));
+      s.on('error', () => undefined);
+      s.on('close', () => resolve(got.startsWith('HTTP/')));
+    });
+  return (await Promise.all(Array.from({ length: n }, one))).filter(Boolean).length;
+}
+
 /** Is anything accepting TCP on host:port (quickly)? */
 export function tcpOpen(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {

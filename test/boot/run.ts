@@ -10,7 +10,7 @@
  *        not only the first), MIRRORFLEET_BOOT_KEEP=1 (keep scratch directories), MIRRORFLEET_BOOT_TMP (default /var/tmp)
  */
 import { EXAMPLES, Example } from '../support/fixtures';
-import { ensureBase } from './base';
+import { ensureBase, extractedBase } from './base';
 import { cleanup } from './cleanup';
 import { NEGATIVE_CASES, runNegative } from './negative';
 import { Results } from './results';
@@ -80,6 +80,12 @@ async function main(argv: string[]): Promise<number> {
     const base = await results.phase(`base image (Debian 12, ${kind})`, async () => {
       const b = ensureBase(kind, (s) => console.log(`  ${s}`));
       console.log(`  ${b.built ? `built in ${b.seconds.toFixed(1)} s` : 'cached'}: ${b.file}`);
+      if (!vm) {
+        // Extracted once (kept beside the tarball): every node's root is an overlay on it.
+        const te = Date.now();
+        const root = extractedBase(b.file);
+        console.log(`  extracted base ready in ${((Date.now() - te) / 1000).toFixed(1)} s: ${root}`);
+      }
       return b.file;
     });
     if (vm) {

@@ -14,6 +14,7 @@ import { Results, expect } from './results';
 import { scratch, startWorld } from './scenario';
 import { must, sleep, tail } from './sh';
 import { TREES } from './trees';
+import { installResolver } from './vm-resolver';
 import { ACME_PORT, PROXY_PORT, UPSTREAM_RSYNC_PORT, World } from './world';
 
 /* eslint-disable no-console */
@@ -29,13 +30,15 @@ import { ACME_PORT, PROXY_PORT, UPSTREAM_RSYNC_PORT, World } from './world';
  * product) writes a report of the node's state to the second serial port once boot is over, and
  * takes "reboot", "poweroff" and "sentinel:<text>" commands from it. HTTP, HTTPS and rsync are
  * checked from the host through slirp port forwards; the guest's only ways out are guestfwd
- * tunnels to the world (the Debian-only proxy, the upstream rsync daemon, pebble).
+ * tunnels to the world (the Debian-only proxy, the upstream rsync daemon, pebble, its DNS server
+ * behind the guest's resolver stand-in in vm-resolver.ts).
  *
  * KVM is used when a probe boot shows it works; this machine's /dev/kvm opens but cannot run a
  * guest (boot-proof.md 4.1), so it falls back to TCG: 3-5 minutes per provisioning boot.
  */
 
-const GUEST = { proxy: '10.0.2.100', upstream: '10.0.2.101', acme: '10.0.2.102' } as const;
+const GUEST = { proxy: '10.0.2.100', upstream: '10.0.2.101', acme: '10.0.2.102', dns: '10.0.2.103' } as const;
+const DNS_PORT = 53;
 const DATA_SERIAL = 'mirrordata';
 
 const AGENT = `#!/bin/bash
@@ -225,8 +228,7 @@ function buildDisk(dir: string, baseFile: string, world: World, mountPoint: stri
     fs.writeFileSync(r('etc/cloud/cloud.cfg.d/99-boot-test.cfg'), 'datasource_list: [ NoCloud, None ]\n');
     fs.writeFileSync(r('etc/apt/apt.conf.d/00boot-test-proxy'), `Acquire::http::Proxy "http://${GUEST.proxy}:${PROXY_PORT}/";\n`);
     fs.writeFileSync(r('etc/fstab'), 'LABEL=rootfs / ext4 defaults,errors=remount-ro 0 1\n');
-    fs.rmSync(r('etc/resolv.conf'), { force: true });
-    fs.writeFileSync(r('etc/resolv.conf'), '');
+    installResolver(root, GUEST.dns, DNS_PORT);
     fs.mkdirSync(r('usr/local/share/ca-certificates'), { recursive: true });
     fs.copyFileSync(world.ca.caFile, r('usr/local/share/ca-certificates/mirrorfleet-boot-world.crt'));
     must('chroot', [root, 'update-ca-certificates'], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
@@ -306,7 +308,7 @@ export async function runVm(example: Example, index: number, baseFile: string, r
         'user,id=n0,restrict=on',
         `hostfwd=tcp:127.0.0.1:${hp}-:80`, `hostfwd=tcp:127.0.0.1:${sp}-:443`, `hostfwd=tcp:127.0.0.1:${rp}-:873`,
         ...(acmeHttp ? ['hostfwd=tcp:127.0.0.1:80-:80'] : []),
-        fwd(GUEST.proxy, PROXY_PORT), fwd(GUEST.upstream, UPSTREAM_RSYNC_PORT), fwd(GUEST.acme, ACME_PORT),
+        fwd(GUEST.proxy, PROXY_PORT), fwd(GUEST.upstream, UPSTREAM_RSYNC_PORT), fwd(GUEST.acme, ACME_PORT), fwd(GUEST.dns, DNS_PORT),
       ].join(','),
       '-device', 'virtio-net-pci,netdev=n0', '-device', 'virtio-rng-pci',
     ];

@@ -81,6 +81,8 @@ export class Node {
   private exited = false;
   private pid1 = 0;
   private bootNo = 0;
+  /** The cleanup step that removes the root disk, registered once for every root this node gets. */
+  private unregisterRoot?: () => Promise<void>;
   bootLog = '';
 
   constructor(
@@ -115,8 +117,6 @@ export class Node {
       if (u.status !== 0) throw new Error(`update-ca-certificates in the image: ${u.stderr}`);
     }
   }
-
-  private unregisterRoot?: () => Promise<void> | void;
 
   /** Unmounts and deletes the root disk (the overlay's upper layer). */
   private removeRoot(): void {

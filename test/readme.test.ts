@@ -52,6 +52,16 @@ describe('README stays true', () => {
     expect(() => parseConfig(text as string, 'README.md', [checkAws, checkHcloud])).not.toThrow();
   });
 
+  it.each(['README.md', ...fs.readdirSync(path.join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)])(
+    '%s links only to files that exist',
+    (file) => {
+      const text = fs.readFileSync(path.join(REPO, file), 'utf8');
+      const targets = [...text.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)].map((m) => m[1]).filter((t) => !/^[a-z]+:/.test(t));
+      if (file === 'README.md') expect(targets.length).toBeGreaterThan(5);
+      expect(targets.filter((t) => !fs.existsSync(path.join(REPO, path.dirname(file), t)))).toEqual([]);
+    },
+  );
+
   it('the presets table names every preset with its schedule and bandwidth minimum', () => {
     const header = readme.split('\n').find((l) => l.startsWith('| | xcp-ng'))!;
     expect(header.split('|').map((s) => s.trim()).filter(Boolean)).toEqual(Object.keys(PRESETS));

@@ -1,13 +1,13 @@
 import { AWS_DEFAULTS, AUTO_INSTANCE_TYPES, INSTANCE_TYPES, awsNodeSpec } from '../../lib/config/aws';
 import { ALARMS } from '../../lib/render/cloudwatch-agent';
-import { readmeSection } from '../support/fixtures';
+import { docSection } from '../support/fixtures';
 import { awsExampleConfig } from './support';
 
-/* The README's "Deploy on AWS" section stays true to the code. */
-const doc = readmeSection('Deploy on AWS');
+/* docs/aws.md stays true to the code. */
+const doc = docSection('docs/aws.md', 'Deploy on AWS');
 const row = (key: string) => doc.split('\n').find((l) => l.startsWith(`| \`${key}\``))?.split('|').map((c) => c.trim());
 
-describe('README: Deploy on AWS', () => {
+describe('docs/aws.md: Deploy on AWS', () => {
   it('gives the bootstrap and deploy commands', () => {
     expect(doc).toContain('npx cdk bootstrap');
     expect(doc).toContain('npx cdk deploy -c config=mirror.yaml');

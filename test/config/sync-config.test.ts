@@ -3,10 +3,10 @@ import { parseConfig } from '../../lib/config/load';
 import { MirrorConfigError } from '../../lib/config/problems';
 import { PRESETS } from '../../lib/presets';
 import { SYNC_TIMEOUT_HOURS } from '../../lib/render/systemd';
-import { exampleConfig, readmeSection } from '../support/fixtures';
+import { exampleConfig, docSection } from '../support/fixtures';
 
 /*
- * The sync engine's tree keys (README: The sync engine): every bad value gets one positioned line
+ * The sync engine's tree keys (docs/sync-engine.md): every bad value gets one positioned line
  * saying what is allowed, all at once; presets and DEFAULTS fill what a tree leaves out.
  */
 const HEAD = `preset: custom
@@ -123,7 +123,7 @@ describe('sync engine keys: presets and defaults', () => {
   });
 
   it('the README\'s sync engine section gives every default as DEFAULTS has it', () => {
-    const doc = readmeSection('The sync engine');
+    const doc = docSection('docs/sync-engine.md', 'The sync engine');
     const defaultOf = (key: string) => doc.split('\n').find((l) => l.startsWith(`| \`trees[].${key}\``))?.split('|')[2].trim();
     expect(defaultOf('strategy')).toBe(`the preset's, else \`${DEFAULTS.syncStrategy}\``);
     expect(defaultOf('maxDeletePercent')).toBe(`\`${DEFAULTS.maxDeletePercent}\``);

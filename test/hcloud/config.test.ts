@@ -6,7 +6,7 @@ import {
   AUTO_SERVER_TYPES, HCLOUD_DEFAULTS, HCLOUD_LOCATION_NAMES, HCLOUD_SERVER_TYPES, canonicalCidr, chooseServerType,
   hcloudFirewallRules, hcloudNodeSpec, isPublicKey, monthlyCostEur, vcpuNeed,
 } from '../../lib/config/hcloud';
-import { EXAMPLES, exampleConfig, readmeSection } from '../support/fixtures';
+import { EXAMPLES, exampleConfig, docSection } from '../support/fixtures';
 import { PUBLIC_KEY, hcloudConfig, problemsOf } from './helpers';
 
 describe('Hetzner defaults and sizing', () => {
@@ -16,7 +16,7 @@ describe('Hetzner defaults and sizing', () => {
   });
 
   it('the README\'s hcloud defaults table says the same', () => {
-    const text = readmeSection('Deploy on Hetzner Cloud');
+    const text = docSection('docs/hetzner.md', 'Deploy on Hetzner Cloud');
     const defaultOf = (key: string) => text.split('\n').find((l) => l.startsWith(`| \`${key}\``))?.split('|')[2].trim();
     expect(defaultOf('hcloud.location')).toBe(`\`${HCLOUD_DEFAULTS.location}\``);
     expect(defaultOf('hcloud.serverType')).toBe(`\`${HCLOUD_DEFAULTS.serverType}\``);

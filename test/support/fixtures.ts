@@ -29,11 +29,14 @@ export function exampleConfigAt(name: Example, mountPoint: string, replace: Reco
   return parseConfig(doc.toString(), `examples/${name}.yaml (test copy)`);
 }
 
-/** The README's section under the heading `title` (any level), up to the next heading of the same or a higher level. */
-export function readmeSection(title: string): string {
-  const text = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+/**
+ * The section of a Markdown file of the repo (`README.md`, `docs/aws.md`…) under the heading
+ * `title` (any level), up to the next heading of the same or a higher level.
+ */
+export function docSection(file: string, title: string): string {
+  const text = fs.readFileSync(path.join(REPO, file), 'utf8');
   const m = new RegExp(`^(#+) ${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n`, 'm').exec(text);
-  if (!m) throw new Error(`README.md has no section "${title}"`);
+  if (!m) throw new Error(`${file} has no section "${title}"`);
   const rest = text.slice(m.index + m[0].length);
   const end = new RegExp(`^#{1,${m[1].length}} `, 'm').exec(rest);
   return end ? rest.slice(0, end.index) : rest;

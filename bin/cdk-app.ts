@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { MirrorNodeStack, stackNameFor } from '../constructs/aws';
+import { IngressPolicy, MirrorNodeStack, stackNameFor } from '../constructs/aws';
 import { checkAws } from '../lib/config/aws';
 import { loadConfigFile } from '../lib/config/load';
 import { MirrorConfigError } from '../lib/config/problems';
@@ -22,5 +22,5 @@ try {
   process.exit(1);
 }
 new MirrorNodeStack(app, stackNameFor(config), { config, env: { account: config.aws.account, region: config.aws.region } });
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new IngressPolicy());
 app.synth();

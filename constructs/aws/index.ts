@@ -3,5 +3,6 @@ export type { MirrorNodeProps } from './mirror-node';
 export { MirrorNodeStack, stackNameFor } from './mirror-node-stack';
 export type { MirrorNodeStackProps } from './mirror-node-stack';
 export { NodeAlarms } from './node-alarms';
-export { NodeFirewall } from './node-firewall';
+export { HostFirewall } from './host-firewall';
+export { IngressPolicy } from './ingress-policy';
 export { NodeRole } from './node-role';

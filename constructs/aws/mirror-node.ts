@@ -1,9 +1,10 @@
 import { Duration, RemovalPolicy, Size, Tags, Validations, aws_ec2 as ec2, aws_route53 as route53 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { AwsNodeSpec, awsNodeSpec } from '../../lib/config/aws';
+import { AwsNodeSpec, awsAdminIngress, awsNodeSpec } from '../../lib/config/aws';
 import { NodeConfig } from '../../lib/config/node-config';
+import { mirrorNodeIngress } from '../../lib/roles/mirror-node/ingress';
 import { NodeAlarms } from './node-alarms';
-import { NodeFirewall } from './node-firewall';
+import { HostFirewall } from './host-firewall';
 import { NodeRole } from './node-role';
 import { NodeUserData } from './node-user-data';
 
@@ -63,7 +64,11 @@ export class MirrorNode extends Construct {
     const subnet = this.vpc.selectSubnets({ subnetType: ec2.SubnetType.PUBLIC }).subnets[0];
     if (!subnet) throw new Error('MirrorNode: the VPC has no public subnet; a mirror needs a route to the internet gateway');
 
-    this.securityGroup = new NodeFirewall(this, 'Firewall', { vpc: this.vpc, config: c, spec: this.spec }).securityGroup;
+    this.securityGroup = new HostFirewall(this, 'Firewall', {
+      vpc: this.vpc,
+      ingress: [...mirrorNodeIngress(c), ...awsAdminIngress(c.aws)],
+      description: `mirrorfleet ${c.hostname}: public mirror ports, tier-1 rsync ACL, admin SSH`,
+    }).securityGroup;
     const role = new NodeRole(this, 'Role');
 
     // The ENI carries both public addresses, so they stay put whatever happens to the instance.

@@ -12,4 +12,4 @@ export * from './bindings/providers/hcloud';
 export * from './provider-version';
 export { HcloudMirrorNode, SERVER_IGNORED_CHANGES, type HcloudMirrorNodeProps } from './mirror-node';
 export { HcloudMirrorStack, hcloudStackName, refuseStacksWithErrors, type HcloudMirrorStackProps } from './mirror-stack';
-export { applyMirrorPolicies, mirrorPolicies, OnlyMirrorPortsOpenToWorld, ServersHaveIpv6, VolumesAreProtected } from './policy';
+export { applyMirrorPolicies, FirewallMatchesIngress, mirrorPolicies, registerIngressTable, ServersHaveIpv6, VolumesAreProtected } from './policy';

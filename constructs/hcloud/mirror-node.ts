@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import { Annotations, Fn, TerraformResource, Token } from 'cdktf';
 import { firewall, primaryIp, rdns, server, sshKey, volume, volumeAttachment } from './bindings/providers/hcloud';
-import { HCLOUD_LOCATIONS, HcloudNodeSpec, hcloudFirewallRules, hcloudNodeSpec } from '../../lib/config/hcloud';
+import { registerIngressTable } from './policy';
+import { HCLOUD_LOCATIONS, HcloudNodeSpec, hcloudAdminIngress, hcloudNodeSpec } from '../../lib/config/hcloud';
+import { IngressRule, assertIngress } from '../../lib/host/ingress';
+import { mirrorNodeIngress } from '../../lib/roles/mirror-node/ingress';
 import { NodeConfig } from '../../lib/config/node-config';
 import { USER_DATA_LIMITS } from '../../lib/render/cloud-init';
 import { hcloudVolumeDevice, renderHcloudUserData } from '../../lib/render/hcloud-node';
@@ -40,6 +43,8 @@ export class HcloudMirrorNode extends Construct {
   readonly volume: volume.Volume;
   readonly volumeAttachment: volumeAttachment.VolumeAttachment;
   readonly firewall: firewall.Firewall;
+  /** What the firewall opens, as the table it is built from (lib/host/ingress.ts). */
+  readonly ingress: readonly IngressRule[];
   readonly ipv4: primaryIp.PrimaryIp;
   readonly ipv6: primaryIp.PrimaryIp;
   readonly sshKeys: readonly sshKey.SshKey[];
@@ -74,11 +79,14 @@ export class HcloudMirrorNode extends Construct {
       Annotations.of(this).addWarning(`Hetzner listed ${spec.serverType} as not available on 2026-09-03: ordering it may fail; the CPX and CCX types were orderable`);
     }
 
+    this.ingress = [...mirrorNodeIngress(c), ...hcloudAdminIngress(c.hcloud)];
+    assertIngress(this.ingress);
     this.firewall = new firewall.Firewall(this, 'Firewall', {
       name,
       labels,
-      rule: hcloudFirewallRules(c, spec).map((r) => ({ direction: 'in', protocol: 'tcp', port: r.port, sourceIps: [...r.sourceIps], description: r.description })),
+      rule: this.ingress.map((r) => ({ direction: 'in', protocol: r.protocol, port: String(r.port), sourceIps: [...r.cidrs], description: r.description })),
     });
+    registerIngressTable(this.firewall, this.ingress);
     keep(this.firewall, base);
 
     // Addresses outlive the server (auto_delete false) and are protected twice: Hetzner refuses to

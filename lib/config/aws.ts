@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { IngressRule, checkIngress, listedRule } from '../host/ingress';
 import { NodeConfig } from './node-config';
 import { Problem, didYouMean, formatPath } from './problems';
 import { MirrorConfigInput } from './schema';
@@ -104,9 +104,6 @@ export interface AwsNodeSpec {
   readonly imageParameter: string;
   readonly rootVolumeGiB: number;
   readonly dataVolume: { readonly type: 'gp3' | 'st1'; readonly sizeGiB: number; readonly throughputMiBps?: number };
-  /** Whole CIDRs (a bare address becomes /32 or /128). */
-  readonly sshCidrs: readonly string[];
-  readonly privateRsyncCidrs: readonly string[];
 }
 
 /** Memory a node needs: 1 GiB for the system, rsync, certbot and the agents, plus 2 MiB per Apache worker. */
@@ -147,10 +144,9 @@ export function chooseDataVolume(c: NodeConfig): AwsNodeSpec['dataVolume'] {
   return { type, sizeGiB: size, ...(throughput > EBS.gp3IncludedMiBps ? { throughputMiBps: throughput } : {}) };
 }
 
-/** A CIDR from an address or CIDR: security group rules take whole CIDRs only. */
-export function toCidr(s: string): string {
-  if (s.includes('/')) return s;
-  return isIP(s) === 6 ? `${s}/128` : `${s}/32`;
+/** What an AWS host admits besides its role's ports: SSH from the admin networks, when listed (N22). */
+export function awsAdminIngress(a: Pick<NodeConfig['aws'], 'sshCidrs'>, field: readonly string[] = ['aws']): IngressRule[] {
+  return a.sshCidrs.length > 0 ? [listedRule(22, 'admin', { field: [...field, 'sshCidrs'], values: a.sshCidrs, hint: 'leave sshCidrs empty and use SSM Session Manager' }, 'SSH from admin addresses (N22)')] : [];
 }
 
 /**
@@ -215,9 +211,7 @@ export function checkAws(c: NodeConfig, input?: MirrorConfigInput): Problem[] {
     }
   }
 
-  c.aws.sshCidrs.forEach((cidr, i) => {
-    if (/\/0$/.test(cidr)) problems.push({ path: ['aws', 'sshCidrs', i], allowed: 'an admin network, not the whole Internet: leave sshCidrs empty and use SSM Session Manager (N22)' });
-  });
+  problems.push(...checkIngress(awsAdminIngress(c.aws)));
   const zone = c.aws.hostedZone;
   if (zone && !(c.hostname === zone.name || c.hostname.endsWith(`.${zone.name}`))) {
     problems.push({ path: ['aws', 'hostedZone', 'name'], allowed: `the zone that holds hostname ${c.hostname}, such as ${c.hostname.split('.').slice(1).join('.')}` });
@@ -237,8 +231,6 @@ export function awsNodeSpec(c: NodeConfig): AwsNodeSpec {
     imageParameter: debianImageParameter(instanceType.arch),
     rootVolumeGiB: AWS_DEFAULTS.rootVolumeGiB,
     dataVolume: chooseDataVolume(c),
-    sshCidrs: c.aws.sshCidrs.map(toCidr),
-    privateRsyncCidrs: (c.rsync.private?.allow ?? []).map(toCidr),
   };
 }
 

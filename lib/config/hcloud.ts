@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { IngressRule, checkIngress, listedRule } from '../host/ingress';
 import { memoryNeedGiB } from './aws';
 import { NodeConfig } from './node-config';
 import { Problem, didYouMean, formatPath } from './problems';
@@ -101,10 +101,6 @@ export interface HcloudNodeSpec {
   /** Public keys to upload (hcloud_ssh_key) and names of keys already in the project. */
   readonly sshPublicKeys: readonly string[];
   readonly sshKeyNames: readonly string[];
-  /** Canonical CIDRs (host bits cleared, /32 or /128 for a bare address), as Hetzner's firewall wants. */
-  readonly adminCidrs: readonly string[];
-  readonly privateRsyncCidrs: readonly string[];
-  readonly metricsCidrs: readonly string[];
 }
 
 const fits = (t: ServerTypeInfo, c: NodeConfig) => t.vcpus >= vcpuNeed(c.bandwidthMbps) && t.memoryGiB >= memoryNeedGiB(c.http.maxRequestWorkers);
@@ -115,46 +111,6 @@ export function chooseServerType(c: NodeConfig): string | undefined {
   if (c.hcloud.serverType !== 'auto') return c.hcloud.serverType;
   return AUTO_SERVER_TYPES.find((n) => fits(typeInfo(n)!, c));
 }
-
-/** A whole, canonical CIDR: "198.51.100.7" -> "198.51.100.7/32", "2001:db8::5/64" -> "2001:db8::/64". */
-export function canonicalCidr(s: string): string {
-  const [addr, bitsText] = s.split('/');
-  const v6 = isIP(addr) === 6;
-  const width = v6 ? 128 : 32;
-  const bits = bitsText === undefined ? width : Number(bitsText);
-  let n = v6 ? ipv6ToBigInt(addr) : addr.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
-  n &= ((1n << BigInt(width)) - 1n) ^ ((1n << BigInt(width - bits)) - 1n);
-  return `${v6 ? bigIntToIpv6(n) : [24n, 16n, 8n, 0n].map((sh) => String((n >> sh) & 255n)).join('.')}/${bits}`;
-}
-
-function ipv6ToBigInt(addr: string): bigint {
-  const [head, tail] = addr.includes('::') ? addr.split('::') : [addr, undefined];
-  const parse = (part: string) => (part ? part.split(':') : []).flatMap((g) => {
-    if (!g.includes('.')) return [parseInt(g, 16)];
-    const [a, b, c, d] = g.split('.').map(Number); // an embedded IPv4 tail
-    return [(a << 8) | b, (c << 8) | d];
-  });
-  const h = parse(head);
-  const t = tail === undefined ? [] : parse(tail);
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill(0), ...t];
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
-}
-
-function bigIntToIpv6(n: bigint): string {
-  const groups = Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(16 * (7 - i))) & 0xffffn));
-  let best = { at: -1, len: 0 };
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > best.len && j - i > 1) best = { at: i, len: j - i };
-    i = j === i ? i + 1 : j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best.at < 0) return hex.join(':');
-  return `${hex.slice(0, best.at).join(':')}::${hex.slice(best.at + best.len).join(':')}`;
-}
-
-const isWholeInternet = (cidr: string) => /\/0$/.test(canonicalCidr(cidr));
 
 /**
  * Everything wrong with a config for Hetzner Cloud, as loader problems (FILE:LINE:COL once
@@ -204,17 +160,7 @@ export function checkHcloud(c: NodeConfig, input?: MirrorConfigInput): Problem[]
   if (h.adminCidrs.length > 0 && h.sshKeys.length === 0) {
     problems.push({ path: ['hcloud', 'sshKeys'], shown: 'missing', allowed: 'required with hcloud.adminCidrs: without a key nobody can log in over SSH; leave both out for a node without SSH (N22)' });
   }
-  h.adminCidrs.forEach((cidr, i) => {
-    if (isWholeInternet(cidr)) problems.push({ path: ['hcloud', 'adminCidrs', i], allowed: 'an admin network, not the whole Internet: the firewall opens SSH to these only (N22)' });
-  });
-  h.metricsCidrs.forEach((cidr, i) => {
-    if (isWholeInternet(cidr)) problems.push({ path: ['hcloud', 'metricsCidrs', i], allowed: `the address of your Prometheus server, not the whole Internet: the firewall opens node_exporter (${NODE_EXPORTER_PORT}) to these only` });
-  });
-  (c.rsync.private?.allow ?? []).forEach((cidr, i) => {
-    if (isWholeInternet(cidr)) {
-      problems.push({ path: ['rsync', 'private', 'allow', i], allowed: `the downstream mirrors' addresses, not the whole Internet: on Hetzner the firewall opens port ${c.rsync.private!.port} to these only (N11)` });
-    }
-  });
+  problems.push(...checkIngress(hcloudAdminIngress(c.hcloud)));
   return problems;
 }
 
@@ -234,9 +180,6 @@ export function hcloudNodeSpec(c: NodeConfig): HcloudNodeSpec {
     volumeGB: c.storage.sizeGiB,
     sshPublicKeys: h.sshKeys.filter(isPublicKey).map((k) => k.trim()),
     sshKeyNames: h.sshKeys.filter((k) => !isPublicKey(k)),
-    adminCidrs: h.adminCidrs.map(canonicalCidr),
-    privateRsyncCidrs: (c.rsync.private?.allow ?? []).map(canonicalCidr),
-    metricsCidrs: h.metricsCidrs.map(canonicalCidr),
   };
 }
 
@@ -257,29 +200,13 @@ function autoName(c: NodeConfig): string {
   return chooseServerType({ ...c, hcloud: { ...c.hcloud, serverType: 'auto' } }) ?? 'nothing (see bandwidthMbps)';
 }
 
-/** One inbound TCP rule of the node's cloud firewall. */
-export interface HcloudFirewallRule {
-  readonly port: string;
-  readonly sourceIps: readonly string[];
-  readonly description: string;
-}
-
-/** Everyone, on both families (N9). */
-export const WORLD = ['0.0.0.0/0', '::/0'] as const;
-
 /**
- * The node's inbound rules (N22): 80, 443 and 873 for everyone on IPv4 and IPv6; the tier-1
- * port to its ACL, SSH to the admin addresses, node_exporter to Prometheus, each only when used.
- * Port 80 stays open with HTTPS alone: certbot's http-01 challenge comes in on it (N19).
+ * What a Hetzner host admits besides its role's ports (N21, N22): SSH from the admin addresses
+ * and node_exporter from the operator's Prometheus, each only when listed.
  */
-export function hcloudFirewallRules(c: NodeConfig, spec: HcloudNodeSpec): HcloudFirewallRule[] {
-  const rules: (HcloudFirewallRule | false)[] = [
-    { port: '80', sourceIps: WORLD, description: 'HTTP downloads and ACME http-01 (N1, N19)' },
-    c.https.enabled && { port: '443', sourceIps: WORLD, description: 'HTTPS downloads (N1)' },
-    c.rsync.enabled && { port: '873', sourceIps: WORLD, description: 'public read-only rsync (N10)' },
-    !!c.rsync.private && { port: String(c.rsync.private.port), sourceIps: spec.privateRsyncCidrs, description: 'tier-1 rsync, downstream mirrors only (N11)' },
-    spec.adminCidrs.length > 0 && { port: '22', sourceIps: spec.adminCidrs, description: 'SSH from admin addresses (N22)' },
-    spec.metricsCidrs.length > 0 && { port: String(NODE_EXPORTER_PORT), sourceIps: spec.metricsCidrs, description: 'node_exporter for Prometheus (N21)' },
+export function hcloudAdminIngress(h: Pick<NodeConfig['hcloud'], 'adminCidrs' | 'metricsCidrs'>, field: readonly string[] = ['hcloud']): IngressRule[] {
+  return [
+    ...(h.adminCidrs.length > 0 ? [listedRule(22, 'admin', { field: [...field, 'adminCidrs'], values: h.adminCidrs }, 'SSH from admin addresses (N22)')] : []),
+    ...(h.metricsCidrs.length > 0 ? [listedRule(NODE_EXPORTER_PORT, 'metrics', { field: [...field, 'metricsCidrs'], values: h.metricsCidrs }, 'node_exporter for Prometheus (N21)')] : []),
   ];
-  return rules.filter((r): r is HcloudFirewallRule => r !== false);
 }

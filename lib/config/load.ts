@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { checkIngress } from '../host/ingress';
+import { mirrorNodeIngress } from '../roles/mirror-node/ingress';
 import { NodeConfig } from './node-config';
 import { checkPrerequisites } from './prerequisites';
 import { MirrorConfigError, Problem, SourceMap, didYouMean, formatProblem } from './problems';
@@ -46,6 +48,8 @@ export function parseConfig(text: string, file = 'mirror.yaml', checks: readonly
   const input: MirrorConfigInput = parsed.data;
   const { config, problems } = resolveConfig(input);
   problems.push(...checkPrerequisites(input, config));
+  // On every cloud alike: a port for listed hosts is never open to everyone.
+  problems.push(...checkIngress(mirrorNodeIngress(config)));
   for (const check of checks) problems.push(...check(config, input));
   if (problems.length > 0) {
     throw new MirrorConfigError(file, sortByPosition(problems.map((p) => formatProblem(file, map, p))));

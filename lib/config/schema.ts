@@ -1,6 +1,6 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { PRESET_IDS, SYNC_STRATEGIES } from '../presets';
+import { parseCidr } from '../net/cidr';
 import { SCHEDULE_HELP, parseSchedule } from './schedule';
 
 /*
@@ -19,14 +19,12 @@ const COORDS_RE = /^-?\d{1,2}(\.\d+)?,\s*-?\d{1,3}(\.\d+)?$/;
 const AT_RE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}( UTC)?$/;
 const TIMEZONES = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC', 'Etc/UTC']);
 
-const isCidr = (s: string): boolean => {
-  const [addr, bits, ...rest] = s.split('/');
-  const family = isIP(addr);
-  if (family === 0 || rest.length > 0) return false;
-  if (bits === undefined) return true;
-  const n = Number(bits);
-  return /^\d+$/.test(bits) && n >= 0 && n <= (family === 4 ? 32 : 128);
-};
+/** An address or CIDR, checked by the one parser the firewalls use (lib/net/cidr.ts), with its reason. */
+export const cidrSchema = (example: string) =>
+  z.string({ error: `an IPv4 or IPv6 address or CIDR such as ${example}` }).superRefine((s, ctx) => {
+    const p = parseCidr(s);
+    if (!p.ok) ctx.addIssue({ code: 'custom', message: p.reason });
+  });
 
 const str = (allowed: string) => z.string({ error: allowed });
 const bool = z.boolean({ error: 'true or false' });
@@ -124,7 +122,7 @@ export const configSchema = strictObject({
         .refine((p) => p !== 873, { error: 'a TCP port other than 873 (the public daemon\'s)' })
         .optional(),
       allow: z
-        .array(str('an IPv4 or IPv6 address or CIDR').refine(isCidr, { error: 'an IPv4 or IPv6 address or CIDR such as 198.51.100.7 or 2001:db8::/64' }), {
+        .array(cidrSchema('198.51.100.7 or 2001:db8::/64'), {
           error: 'a list of IPv4 or IPv6 addresses or CIDRs',
         })
         .min(1, { error: 'at least one downstream address' }),
@@ -173,7 +171,7 @@ export const configSchema = strictObject({
       .optional(),
     volumeType: z.enum(['auto', 'gp3', 'st1'], { error: 'auto, gp3 or st1' }).optional(),
     sshCidrs: z
-      .array(str('an IPv4 or IPv6 address or CIDR').refine(isCidr, { error: 'an IPv4 or IPv6 address or CIDR such as 198.51.100.0/24 or 2001:db8::/48' }), {
+      .array(cidrSchema('198.51.100.0/24 or 2001:db8::/48'), {
         error: 'a list of admin addresses or CIDRs allowed to SSH in (empty: no SSH, SSM Session Manager only)',
       })
       .optional(),
@@ -195,12 +193,12 @@ export const configSchema = strictObject({
       }), { error: 'a list of OpenSSH public keys or names of keys in the Hetzner project' })
       .optional(),
     adminCidrs: z
-      .array(str('an IPv4 or IPv6 address or CIDR').refine(isCidr, { error: 'an IPv4 or IPv6 address or CIDR such as 198.51.100.0/24 or 2001:db8::/48' }), {
+      .array(cidrSchema('198.51.100.0/24 or 2001:db8::/48'), {
         error: 'a list of admin addresses or CIDRs allowed to SSH in (leave out with sshKeys for a node without SSH)',
       })
       .optional(),
     metricsCidrs: z
-      .array(str('an IPv4 or IPv6 address or CIDR').refine(isCidr, { error: 'an IPv4 or IPv6 address or CIDR such as 203.0.113.9 or 2001:db8::9' }), {
+      .array(cidrSchema('203.0.113.9 or 2001:db8::9'), {
         error: 'a list of Prometheus server addresses allowed to scrape node_exporter (empty: loopback only)',
       })
       .optional(),

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AUTO_INSTANCE_TYPES, AWS_DEFAULTS, EBS, INSTANCE_TYPES, awsNodeSpec, chooseDataVolume, chooseInstanceType, internetMbps, memoryNeedGiB, toCidr } from '../../lib/config/aws';
+import { AUTO_INSTANCE_TYPES, AWS_DEFAULTS, EBS, INSTANCE_TYPES, awsNodeSpec, chooseDataVolume, chooseInstanceType, internetMbps, memoryNeedGiB } from '../../lib/config/aws';
 import { parseConfig } from '../../lib/config/load';
 import { NodeConfig } from '../../lib/config/node-config';
 import { MirrorConfigError } from '../../lib/config/problems';
@@ -152,7 +152,7 @@ describe('AWS config problems, reported by the loader with positions', () => {
 
   it('SSH open to the whole Internet, and a hosted zone that does not hold the host name', () => {
     expect(awsProblems('xcp-ng', 'aws:\n  sshCidrs: [0.0.0.0/0, "2001:db8::/48"]\n  hostedZone: {id: Z0123456789ABC, name: other.org}\n')).toEqual([
-      'examples/xcp-ng.yaml (test copy):51:14 aws.sshCidrs[0]: "0.0.0.0/0" — an admin network, not the whole Internet: leave sshCidrs empty and use SSM Session Manager (N22)',
+      'examples/xcp-ng.yaml (test copy):51:14 aws.sshCidrs[0]: "0.0.0.0/0" — an admin network, never the whole Internet: the firewall opens port 22 to these only (N22); leave sshCidrs empty and use SSM Session Manager',
       'examples/xcp-ng.yaml (test copy):52:42 aws.hostedZone.name: "other.org" — the zone that holds hostname mirror.example.org, such as example.org',
     ]);
   });
@@ -179,9 +179,5 @@ describe('defaults', () => {
   it('resolve to automatic sizing and no SSH', () => {
     const c = awsExampleConfig('xcp-ng');
     expect(c.aws).toEqual({ instanceType: AWS_DEFAULTS.instanceType, volumeType: AWS_DEFAULTS.volumeType, sshCidrs: [] });
-  });
-
-  it('security group peers are whole CIDRs', () => {
-    expect(['198.51.100.7', '2001:db8:100::/64', '2001:db8::1', '192.0.2.0/24'].map(toCidr)).toEqual(['198.51.100.7/32', '2001:db8:100::/64', '2001:db8::1/128', '192.0.2.0/24']);
   });
 });

@@ -47,13 +47,15 @@ describe('npx cdk synth', () => {
   });
 
   it('refuses bad configs with every problem as FILE:LINE:COL, before creating anything', async () => {
-    const [prerequisites, gentoo, noEmail, tooSmall] = await Promise.all([
+    const [prerequisites, gentoo, noEmail, tooSmall, hostileAcl, hostileCidrs] = await Promise.all([
       synth([], { MIRROR_CONFIG: 'test/config/bad/xcp-ng-prerequisites.yaml' }),
       synth(['-c', 'config=test/aws/bad/gentoo-volume-too-small.yaml']),
       synth(['-c', 'config=test/aws/bad/no-admin-email.yaml']),
       synth(['-c', 'config=test/aws/bad/instance-too-small.yaml']),
+      synth(['-c', 'config=test/config/bad/hostile-tier1-acl.yaml']),
+      synth(['-c', 'config=test/config/bad/hostile-firewall.yaml']),
     ]);
-    for (const r of [prerequisites, gentoo, noEmail, tooSmall]) {
+    for (const r of [prerequisites, gentoo, noEmail, tooSmall, hostileAcl, hostileCidrs]) {
       expect(r.status).not.toBe(0);
       expect(fs.readdirSync(r.out).filter((f) => f.endsWith('.template.json'))).toEqual([]);
       fs.rmSync(r.out, { recursive: true, force: true });
@@ -66,6 +68,11 @@ describe('npx cdk synth', () => {
     expect(noEmail.stderr).toContain(
       'test/aws/bad/no-admin-email.yaml: 1 problem\ntest/aws/bad/no-admin-email.yaml:5:3 admin.email: missing — required: an e-mail address such as mirror-admin@example.org\n',
     );
+    // The same lines as on Hetzner (test/hcloud/cdktf-cli.test.ts): one loader, one ingress table.
+    expect(hostileAcl.stderr).toContain('test/config/bad/hostile-tier1-acl.yaml:9:13 rsync.private.allow[0]: "0.0.0.0/0" — the listed hosts\' addresses, never the whole Internet');
+    expect(hostileAcl.stderr).toContain('test/config/bad/hostile-tier1-acl.yaml:9:24 rsync.private.allow[1]: "::/0"');
+    expect(hostileCidrs.stderr).toContain('test/config/bad/hostile-firewall.yaml:13:14 aws.sshCidrs[0]: "0.0.0.0/00"');
+    expect(hostileCidrs.stderr).toContain('test/config/bad/hostile-firewall.yaml:16:16 hcloud.adminCidrs[0]: "2001:db8::/129"');
     expect(tooSmall.stderr).toContain(
       'test/aws/bad/instance-too-small.yaml: 1 problem\ntest/aws/bad/instance-too-small.yaml:12:17 aws.instanceType: "m7g.large" — a type that sustains bandwidthMbps 1000 (N23): m7g.large\'s baseline is 937 Mbit/s ("up to" figures are bursts); "auto" picks c6gn.large\n',
     );

@@ -22,8 +22,8 @@ const BAD: [string, string[]][] = [
       "FILE:15:15 trees[0].schedule: \"every 7 minutes\" \u2014 \"every N minutes\" with N dividing 60 (1-60), or \"every N hours from HH:MM\" with N dividing 24",
       "FILE:17:13 http.listings: \"some\" \u2014 \"all\", \"none\" or a list of paths starting with \"/\"",
       "FILE:18:25 http.perIpConnectionLimit: 0 \u2014 \"off\" or a whole number of connections from 1 to 1000",
-      "FILE:21:13 rsync.private.allow[0]: \"198.51.100.300\" \u2014 an IPv4 or IPv6 address or CIDR such as 198.51.100.7 or 2001:db8::/64",
-      "FILE:21:29 rsync.private.allow[1]: \"example.org\" \u2014 an IPv4 or IPv6 address or CIDR such as 198.51.100.7 or 2001:db8::/64",
+      "FILE:21:13 rsync.private.allow[0]: \"198.51.100.300\" \u2014 an IPv4 or IPv6 address or CIDR such as 198.51.100.7, 198.51.100.0/24 or 2001:db8::/48",
+      "FILE:21:29 rsync.private.allow[1]: \"example.org\" \u2014 an IPv4 or IPv6 address or CIDR such as 198.51.100.7, 198.51.100.0/24 or 2001:db8::/48",
       "FILE:23:12 storage.sizeGiB: \"huge\" \u2014 \"auto\" or a whole number of GiB from 10 to 65536",
       "FILE:24:15 storage.filesystem: \"btrfs\" \u2014 ext4 or xfs",
     ],
@@ -54,6 +54,21 @@ const BAD: [string, string[]][] = [
       "FILE:17:13 http.listings: [\"/gentoo/releases\"] \u2014 \"all\" or a list that includes /gentoo/experimental, /gentoo/snapshots: Gentoo source mirror guide (wiki.gentoo.org/wiki/Project:Mirrors/Source_mirrors) requires: \"/experimental, /releases, /snapshots (HTTP mirrors: Directory listing required)\"",
       "FILE:18:22 http.maxRequestWorkers: 10 \u2014 at least 15: Gentoo source mirror guide (wiki.gentoo.org/wiki/Project:Mirrors/Source_mirrors) requires: \"We ask that you support a minimum of 15 and preferably 30 or more concurrent user connections.\"",
       "FILE:20:12 storage.sizeGiB: 500 \u2014 at least 800: Gentoo source mirror guide (wiki.gentoo.org/wiki/Project:Mirrors/Source_mirrors) requires: \"Hosting a mirror requires a minimum of 800 GiB available disk space.\"",
+    ],
+  ],
+  [
+    'hostile-firewall.yaml',
+    [
+      "FILE:13:14 aws.sshCidrs[0]: \"0.0.0.0/00\" \u2014 an IPv4 or IPv6 address or CIDR such as 198.51.100.7, 198.51.100.0/24 or 2001:db8::/48; the prefix length is a whole number 0\u201332 without leading zeros",
+      "FILE:13:28 aws.sshCidrs[1]: \"198.51.100.7/24\" \u2014 a network without host bits: did you mean 198.51.100.0/24 (or the single address 198.51.100.7)?",
+      "FILE:16:16 hcloud.adminCidrs[0]: \"2001:db8::/129\" \u2014 an IPv4 or IPv6 address or CIDR such as 198.51.100.7, 198.51.100.0/24 or 2001:db8::/48; an IPv6 prefix length is at most 128",
+    ],
+  ],
+  [
+    'hostile-tier1-acl.yaml',
+    [
+      "FILE:9:13 rsync.private.allow[0]: \"0.0.0.0/0\" \u2014 the listed hosts' addresses, never the whole Internet: the firewall opens port 874 to these only (N22)",
+      "FILE:9:24 rsync.private.allow[1]: \"::/0\" \u2014 the listed hosts' addresses, never the whole Internet: the firewall opens port 874 to these only (N22)",
     ],
   ],
   [

@@ -37,18 +37,20 @@ const stackFile = (r: Run, stack: string) => path.join(r.outdir, 'stacks', stack
 const badConfig = path.join(work, 'bad.yaml');
 fs.writeFileSync(badConfig, 'preset: xcp-ng\nhostname: mirror.example.org\nadmin: { name: A, email: a@example.org }\nsite: { city: Paris, country: FR }\nbandwidthMbps: 1000\nhcloud: { location: fsn2, sshKeys: [ops] }\n');
 
-let runs: Record<'default' | 'gentoo' | 'badConfig' | 'policyCli' | 'policyRefused', Run>;
+let runs: Record<'default' | 'gentoo' | 'badConfig' | 'hostileAcl' | 'hostileCidrs' | 'policyCli' | 'policyRefused', Run>;
 
 beforeAll(async () => {
   const bad = ['--app', 'npx ts-node --transpile-only test/hcloud/fixtures/open-ssh-app.ts'];
-  const [d, g, b, p, r] = await Promise.all([
+  const [d, g, b, ha, hc, p, r] = await Promise.all([
     synth('default'),
     synth('gentoo', { MIRROR_CONFIG: 'examples/gentoo.yaml' }),
     synth('bad-config', { MIRROR_CONFIG: badConfig }),
+    synth('hostile-acl', { MIRROR_CONFIG: 'test/config/bad/hostile-tier1-acl.yaml' }),
+    synth('hostile-cidrs', { MIRROR_CONFIG: 'test/config/bad/hostile-firewall.yaml' }),
     synth('policy-cli', {}, bad),
     synth('policy-refused', { REFUSE: '1' }, bad),
   ]);
-  runs = { default: d, gentoo: g, badConfig: b, policyCli: p, policyRefused: r };
+  runs = { default: d, gentoo: g, badConfig: b, hostileAcl: ha, hostileCidrs: hc, policyCli: p, policyRefused: r };
 }, 180_000);
 
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -88,6 +90,16 @@ describe('npx cdktf synth, offline', () => {
     expect(runs.badConfig.output).toContain(`${badConfig}:6:21 hcloud.location: "fsn2" — did you mean "fsn1"? a Hetzner Cloud location: fsn1, nbg1, hel1, ash, hil, sin`);
     expect(runs.badConfig.output).toContain(`${badConfig}:6:9 hcloud.adminCidrs: missing — required with hcloud.sshKeys`);
     expect(fs.existsSync(path.join(runs.badConfig.outdir, 'stacks'))).toBe(false);
+  });
+
+  it('refuses a world-open tier-1 ACL and malformed CIDRs with FILE:LINE:COL, as on AWS', () => {
+    expect(runs.hostileAcl.status).toBe(1);
+    expect(runs.hostileAcl.output).toContain('test/config/bad/hostile-tier1-acl.yaml:9:13 rsync.private.allow[0]: "0.0.0.0/0" — the listed hosts\' addresses, never the whole Internet');
+    expect(runs.hostileAcl.output).toContain('test/config/bad/hostile-tier1-acl.yaml:9:24 rsync.private.allow[1]: "::/0"');
+    expect(runs.hostileCidrs.status).toBe(1);
+    expect(runs.hostileCidrs.output).toContain('test/config/bad/hostile-firewall.yaml:13:14 aws.sshCidrs[0]: "0.0.0.0/00"');
+    expect(runs.hostileCidrs.output).toContain('test/config/bad/hostile-firewall.yaml:16:16 hcloud.adminCidrs[0]: "2001:db8::/129"');
+    for (const r of [runs.hostileAcl, runs.hostileCidrs]) expect(fs.existsSync(path.join(r.outdir, 'stacks'))).toBe(false);
   });
 
   it('fails on a policy error: the CLI prints it and exits 1 (it would still have written cdk.tf.json)', () => {

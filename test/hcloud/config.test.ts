@@ -3,9 +3,10 @@
  * SSH and firewall sources (N22), and the exact message of each bad input.
  */
 import {
-  AUTO_SERVER_TYPES, HCLOUD_DEFAULTS, HCLOUD_LOCATION_NAMES, HCLOUD_SERVER_TYPES, canonicalCidr, chooseServerType,
-  hcloudFirewallRules, hcloudNodeSpec, isPublicKey, monthlyCostEur, vcpuNeed,
+  AUTO_SERVER_TYPES, HCLOUD_DEFAULTS, HCLOUD_LOCATION_NAMES, HCLOUD_SERVER_TYPES, chooseServerType,
+  hcloudAdminIngress, hcloudNodeSpec, isPublicKey, monthlyCostEur, vcpuNeed,
 } from '../../lib/config/hcloud';
+import { mirrorNodeIngress } from '../../lib/roles/mirror-node/ingress';
 import { EXAMPLES, exampleConfig, docSection } from '../support/fixtures';
 import { PUBLIC_KEY, hcloudConfig, problemsOf } from './helpers';
 
@@ -58,17 +59,6 @@ describe('Hetzner defaults and sizing', () => {
     expect(future.serverTypeInfo).toBeUndefined();
   });
 
-  it('canonicalises firewall sources: bare addresses get /32 or /128, host bits are cleared', () => {
-    expect(canonicalCidr('198.51.100.7')).toBe('198.51.100.7/32');
-    expect(canonicalCidr('198.51.100.7/24')).toBe('198.51.100.0/24');
-    expect(canonicalCidr('2001:db8:100::/64')).toBe('2001:db8:100::/64');
-    expect(canonicalCidr('2001:db8:100:0:5::1/64')).toBe('2001:db8:100::/64');
-    expect(canonicalCidr('2001:DB8::1')).toBe('2001:db8::1/128');
-    expect(canonicalCidr('::ffff:198.51.100.7/120')).toBe('::ffff:c633:6400/120');
-    expect(canonicalCidr('0.0.0.0/0')).toBe('0.0.0.0/0');
-    expect(canonicalCidr('::/0')).toBe('::/0');
-  });
-
   it('tells public keys from names of keys already in the project', () => {
     expect(isPublicKey(PUBLIC_KEY)).toBe(true);
     expect(isPublicKey('ops-laptop')).toBe(false);
@@ -79,13 +69,13 @@ describe('Hetzner defaults and sizing', () => {
 
   it('opens 80/443/873 to everyone and every other port only to its sources (N22)', () => {
     const c = hcloudConfig('fedora', { 'hcloud.sshKeys': ['ops'], 'hcloud.adminCidrs': ['203.0.113.5'], 'hcloud.metricsCidrs': ['2001:db8:9::9'] });
-    expect(hcloudFirewallRules(c, hcloudNodeSpec(c)).map((r) => [r.port, r.sourceIps])).toEqual([
-      ['80', ['0.0.0.0/0', '::/0']],
-      ['443', ['0.0.0.0/0', '::/0']],
-      ['873', ['0.0.0.0/0', '::/0']],
-      ['874', ['198.51.100.7/32', '2001:db8:100::/64']],
-      ['22', ['203.0.113.5/32']],
-      ['9100', ['2001:db8:9::9/128']],
+    expect([...mirrorNodeIngress(c), ...hcloudAdminIngress(c.hcloud)].map((r) => [r.port, r.audience, r.cidrs])).toEqual([
+      [80, 'world', ['0.0.0.0/0', '::/0']],
+      [443, 'world', ['0.0.0.0/0', '::/0']],
+      [873, 'world', ['0.0.0.0/0', '::/0']],
+      [874, 'acl', ['198.51.100.7/32', '2001:db8:100::/64']],
+      [22, 'admin', ['203.0.113.5/32']],
+      [9100, 'metrics', ['2001:db8:9::9/128']],
     ]);
   });
 
@@ -166,11 +156,11 @@ bandwidthMbps: 1000
 
   it('fails on the whole Internet as an SSH, metrics or tier-1 source', () => {
     expect(hcloud('sshKeys: [ops]', 'adminCidrs: ["::/0"]', 'metricsCidrs: [0.0.0.0/0]')).toEqual([
-      'FILE:8:16 hcloud.adminCidrs[0]: "::/0" — an admin network, not the whole Internet: the firewall opens SSH to these only (N22)',
-      'FILE:9:18 hcloud.metricsCidrs[0]: "0.0.0.0/0" — the address of your Prometheus server, not the whole Internet: the firewall opens node_exporter (9100) to these only',
+      'FILE:8:16 hcloud.adminCidrs[0]: "::/0" — an admin network, never the whole Internet: the firewall opens port 22 to these only (N22)',
+      'FILE:9:18 hcloud.metricsCidrs[0]: "0.0.0.0/0" — your Prometheus server\'s address, never the whole Internet: the firewall opens port 9100 to these only (N22)',
     ]);
     expect(fails('rsync: { private: { allow: [0.0.0.0/0] } }\n')).toEqual([
-      'FILE:6:29 rsync.private.allow[0]: "0.0.0.0/0" — the downstream mirrors\' addresses, not the whole Internet: on Hetzner the firewall opens port 874 to these only (N11)',
+      'FILE:6:29 rsync.private.allow[0]: "0.0.0.0/0" — the listed hosts\' addresses, never the whole Internet: the firewall opens port 874 to these only (N22)',
     ]);
   });
 

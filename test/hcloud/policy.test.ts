@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { App, TerraformStack, Testing, Token } from 'cdktf';
 import { firewall, primaryIp, provider, server, volume } from '../../constructs/hcloud';
 import { HcloudMirrorStack } from '../../constructs/hcloud/mirror-stack';
-import { applyMirrorPolicies } from '../../constructs/hcloud/policy';
+import { applyMirrorPolicies, registerIngressTable } from '../../constructs/hcloud/policy';
+import { listedRule, worldRule } from '../../lib/host/ingress';
 import { exampleConfig, tmpDir } from '../support/fixtures';
 import { errorAnnotations } from './helpers';
 
@@ -22,13 +23,24 @@ function errorsOf(build: (stack: TerraformStack) => void): string[] {
 }
 
 const tcp = (port: string, sourceIps: string[]) => ({ direction: 'in', protocol: 'tcp', port, sourceIps });
+/** A mirror node's table: 80/443/873 for everyone, 874 and 22 for listed sources. */
+const TABLE = [
+  worldRule(80, 'http'), worldRule(443, 'https'), worldRule(873, 'rsync'),
+  listedRule(874, 'acl', { field: ['acl'], values: ['2001:db8::/48'] }, 'tier-1'),
+  listedRule(22, 'admin', { field: ['ssh'], values: ['203.0.113.0/24'] }, 'ssh'),
+];
+const TABLE_RULES = [tcp('80', ['0.0.0.0/0', '::/0']), tcp('443', ['0.0.0.0/0', '::/0']), tcp('873', ['0.0.0.0/0', '::/0']), tcp('874', ['2001:db8::/48']), tcp('22', ['203.0.113.0/24'])];
+const withTable = (fw: firewall.Firewall) => {
+  registerIngressTable(fw, TABLE);
+  return fw;
+};
 
-describe('policy 1: only tcp 80/443/873 may be open to the whole Internet', () => {
+describe('policy 1: a firewall opens exactly its ingress table, and only its world ports to everyone', () => {
   it('fails on SSH, a port range, ICMP and UDP open to 0.0.0.0/0 or ::/0', () => {
-    expect(errorsOf((s) => new firewall.Firewall(s, 'fw', {
+    expect(errorsOf((s) => withTable(new firewall.Firewall(s, 'fw', {
       name: 'fw',
-      rule: [tcp('22', ['0.0.0.0/0']), tcp('80-443', ['::/0']), { direction: 'in', protocol: 'icmp', sourceIps: ['0.0.0.0/0', '::/0'] }, { direction: 'in', protocol: 'udp', port: '873', sourceIps: ['::0/0'] }],
-    }))).toEqual([
+      rule: [...TABLE_RULES, tcp('22', ['0.0.0.0/0']), tcp('80-443', ['::/0']), { direction: 'in', protocol: 'icmp', sourceIps: ['0.0.0.0/0', '::/0'] }, { direction: 'in', protocol: 'udp', port: '873', sourceIps: ['::0/0'] }],
+    })))).toEqual([
       'bad/fw: mirrorfleet policy: tcp port 22 is open to 0.0.0.0/0; only tcp 80/443/873 may be open to the whole Internet (N22)',
       'bad/fw: mirrorfleet policy: tcp port 80-443 is open to ::/0; only tcp 80/443/873 may be open to the whole Internet (N22)',
       'bad/fw: mirrorfleet policy: icmp is open to 0.0.0.0/0 and ::/0; only tcp 80/443/873 may be open to the whole Internet (N22)',
@@ -36,17 +48,29 @@ describe('policy 1: only tcp 80/443/873 may be open to the whole Internet', () =
     ]);
   });
 
-  it('passes on the mirror ports for everyone and other ports for named sources', () => {
-    expect(errorsOf((s) => new firewall.Firewall(s, 'fw', {
-      name: 'fw', rule: [tcp('80', ['0.0.0.0/0', '::/0']), tcp('443', ['::/0']), tcp('873', ['0.0.0.0/0']), tcp('22', ['203.0.113.0/24']), tcp('874', ['2001:db8::/48'])],
-    }))).toEqual([]);
+  it('passes on exactly the table', () => {
+    expect(errorsOf((s) => withTable(new firewall.Firewall(s, 'fw', { name: 'fw', rule: TABLE_RULES })))).toEqual([]);
+  });
+
+  it('fails on a listed port the table does not name, or a table rule the firewall lacks', () => {
+    expect(errorsOf((s) => withTable(new firewall.Firewall(s, 'fw', { name: 'fw', rule: [...TABLE_RULES.slice(0, 4), tcp('22', ['198.51.100.0/24'])] })))).toEqual([
+      'bad/fw: mirrorfleet policy: the firewall opens tcp port 22 from 198.51.100.0/24, which the ingress table does not list (N22)',
+      'bad/fw: mirrorfleet policy: the firewall misses tcp port 22 from 203.0.113.0/24, which the ingress table lists',
+    ]);
   });
 
   it('sees rules added by an override', () => {
     expect(errorsOf((s) => {
-      const fw = new firewall.Firewall(s, 'fw', { name: 'fw', rule: [tcp('80', ['0.0.0.0/0'])] });
+      const fw = withTable(new firewall.Firewall(s, 'fw', { name: 'fw', rule: TABLE_RULES }));
+      // cdktf appends an overridden list to the rules the construct has.
       fw.addOverride('rule', [{ direction: 'in', protocol: 'tcp', port: '9100', source_ips: ['0.0.0.0/0'] }]);
     })).toEqual(['bad/fw: mirrorfleet policy: tcp port 9100 is open to 0.0.0.0/0; only tcp 80/443/873 may be open to the whole Internet (N22)']);
+  });
+
+  it('a firewall built without a table may open nothing to the whole Internet', () => {
+    expect(errorsOf((s) => new firewall.Firewall(s, 'fw', { name: 'fw', rule: [tcp('80', ['0.0.0.0/0']), tcp('22', ['203.0.113.0/24'])] }))).toEqual([
+      'bad/fw: mirrorfleet policy: tcp port 80 is open to 0.0.0.0/0; a firewall without an ingress table may open nothing to the whole Internet (N22)',
+    ]);
   });
 });
 

@@ -1,10 +1,10 @@
 import { Aspects, IAspect } from 'cdktf';
 import { IConstruct } from 'constructs';
-import { OnlyMirrorPortsOpenToWorld } from './firewall-open-ports';
+import { FirewallMatchesIngress } from './firewall-ingress';
 import { ServersHaveIpv6 } from './server-ipv6';
 import { VolumesAreProtected } from './volume-protection';
 
-export { OnlyMirrorPortsOpenToWorld, PUBLIC_TCP_PORTS } from './firewall-open-ports';
+export { FirewallMatchesIngress, registerIngressTable } from './firewall-ingress';
 export { ServersHaveIpv6 } from './server-ipv6';
 export { VolumesAreProtected } from './volume-protection';
 
@@ -14,7 +14,7 @@ export { VolumesAreProtected } from './volume-protection';
  * and exits 1 (it sets CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS and fails on them itself).
  */
 export function mirrorPolicies(): IAspect[] {
-  return [new OnlyMirrorPortsOpenToWorld(), new VolumesAreProtected(), new ServersHaveIpv6()];
+  return [new FirewallMatchesIngress(), new VolumesAreProtected(), new ServersHaveIpv6()];
 }
 
 export function applyMirrorPolicies(scope: IConstruct): void {

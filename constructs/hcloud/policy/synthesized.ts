@@ -10,6 +10,3 @@ export function synthesizedBody(node: IConstruct, type: string): Record<string, 
   const stack = TerraformStack.of(node).toTerraform();
   return stack.resource?.[type]?.[node.friendlyUniqueId] as Record<string, any> | undefined;
 }
-
-/** A source that is the whole Internet: 0.0.0.0/0, ::/0 or any spelling with prefix length 0. */
-export const isWholeInternet = (cidr: unknown) => typeof cidr === 'string' && /\/0+$/.test(cidr.trim());

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfigFile } from '../lib/config/load';
 import { MirrorConfigError } from '../lib/config/problems';
-import { renderUserData } from '../lib/render/cloud-init';
+import { renderUserData } from '../lib/host/user-data';
 import { NODE_LAYOUT } from '../lib/render/layout';
 import { renderNodeFiles } from '../lib/render/node-files';
 

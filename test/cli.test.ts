@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../bin/cli';
-import { renderUserData } from '../lib/render/cloud-init';
+import { renderUserData } from '../lib/host/user-data';
 import { NODE_LAYOUT } from '../lib/render/layout';
 import { renderNodeFiles } from '../lib/render/node-files';
 import { exampleConfig, tmpDir } from './support/fixtures';

@@ -2,7 +2,7 @@ import { Duration, Validations, aws_cloudwatch as cw, aws_cloudwatch_actions as 
 import { Construct } from 'constructs';
 import { NodeConfig } from '../../lib/config/node-config';
 import { describeSchedule } from '../../lib/config/schedule';
-import { ALARMS, CW_METRICS, CW_NAMESPACE, ROOT_FSTYPE, metricDimensions, syncAgeAlarmSeconds } from '../../lib/render/cloudwatch-agent';
+import { ALARMS, CW_METRICS, CW_NAMESPACE, ROOT_FSTYPE, metricDimensions, syncAgeAlarmSeconds } from '../../lib/host/aws/cloudwatch-agent';
 
 export interface NodeAlarmsProps {
   readonly config: NodeConfig;

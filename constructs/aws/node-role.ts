@@ -1,6 +1,6 @@
 import { Validations, aws_iam as iam } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { CW_NAMESPACE } from '../../lib/render/cloudwatch-agent';
+import { CW_NAMESPACE } from '../../lib/host/aws/cloudwatch-agent';
 
 /**
  * The node's instance role, least privilege (N22): Session Manager (the way in, instead of SSH)

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Aws, Fn, aws_ec2 as ec2, aws_iam as iam, aws_s3_assets as s3assets } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { NodeConfig } from '../../lib/config/node-config';
-import { AwsDeployRefs, renderAwsBundle, renderAwsUserData } from '../../lib/render/aws-node';
+import { AwsDeployRefs, renderAwsBundle, renderAwsUserData } from '../../lib/host/aws/aws-host';
 
 /**
  * Stand-ins for the deploy-time values while the renderer runs: plain words, so the YAML is

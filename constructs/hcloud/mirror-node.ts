@@ -7,8 +7,8 @@ import { HCLOUD_LOCATIONS, HcloudNodeSpec, hcloudAdminIngress, hcloudNodeSpec } 
 import { IngressRule, assertIngress } from '../../lib/host/ingress';
 import { mirrorNodeIngress } from '../../lib/roles/mirror-node/ingress';
 import { NodeConfig } from '../../lib/config/node-config';
-import { USER_DATA_LIMITS } from '../../lib/render/cloud-init';
-import { hcloudVolumeDevice, renderHcloudUserData } from '../../lib/render/hcloud-node';
+import { USER_DATA_LIMITS } from '../../lib/host/user-data';
+import { hcloudVolumeDevice, renderHcloudUserData } from '../../lib/host/hcloud/hcloud-host';
 
 export interface HcloudMirrorNodeProps {
   /** A loaded and validated mirror.yaml (lib/config/load.ts), checked with checkHcloud. */

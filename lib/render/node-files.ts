@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { NodeConfig } from '../config/node-config';
 import { renderApacheSite } from './apache-site';
 import { renderApachePorts, renderApacheTuning } from './apache-tuning';
-import { renderCertEnv } from './certbot';
+import { renderCertEnv } from '../host/certificate';
 import { NodeLayout, acmeWebroot, syncStateDir, treeConfPath } from './layout';
 import { renderNftables } from './nftables';
 import { renderPrivateRsyncdConf, renderRsyncdConf } from './rsyncd';

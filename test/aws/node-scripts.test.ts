@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FETCH_BUNDLE, renderAwsScript } from '../../lib/render/aws-node';
+import { FETCH_BUNDLE, renderAwsScript } from '../../lib/host/aws/aws-host';
 import { NODE_LAYOUT } from '../../lib/render/layout';
 import { tmpDir } from '../support/fixtures';
 import { describeWith, run } from '../support/tools';

@@ -1,7 +1,7 @@
 import { parse, parseDocument, stringify } from 'yaml';
 import { parseConfig } from '../../lib/config/load';
 import { NodeConfig } from '../../lib/config/node-config';
-import { renderBundle, renderUserData } from '../../lib/render/cloud-init';
+import { renderBundle, renderUserData } from '../../lib/host/user-data';
 import { NODE_LAYOUT } from '../../lib/render/layout';
 import { NodeFile, renderNodeFiles } from '../../lib/render/node-files';
 import { Example, exampleText } from '../support/fixtures';

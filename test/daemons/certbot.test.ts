@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { NodeConfig } from '../../lib/config/node-config';
-import { renderCertEnv } from '../../lib/render/certbot';
+import { renderCertEnv } from '../../lib/host/certificate';
 import { NodeLayout, certLive } from '../../lib/render/layout';
 import { TestApache, startApache } from '../support/apache';
 import { exampleConfigAt, REPO, testLayout, tmpDir } from '../support/fixtures';

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { renderUserData } from '../../lib/render/cloud-init';
-import { PREPARE_DATA_VOLUME } from '../../lib/render/data-volume';
+import { renderUserData } from '../../lib/host/user-data';
+import { PREPARE_DATA_VOLUME } from '../../lib/host/data-volume';
 import { exampleConfig, exampleConfigAt, tmpDir } from '../support/fixtures';
 import { describeWith, run } from '../support/tools';
 

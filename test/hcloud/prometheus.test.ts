@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { scheduleIntervalMinutes } from '../../lib/config/schedule';
-import { ALARMS, syncAgeAlarmSeconds } from '../../lib/render/cloudwatch-agent';
+import { ALARMS, syncAgeAlarmSeconds } from '../../lib/host/aws/cloudwatch-agent';
 import { EXAMPLES, REPO, exampleConfig, tmpDir } from '../support/fixtures';
 import { describeWith, run } from '../support/tools';
 

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { BUNDLE_PATH, USER_DATA_LIMITS, renderUserData } from '../../lib/render/cloud-init';
-import { PREPARE_DATA_VOLUME } from '../../lib/render/data-volume';
+import { BUNDLE_PATH, USER_DATA_LIMITS, renderUserData } from '../../lib/host/user-data';
+import { PREPARE_DATA_VOLUME } from '../../lib/host/data-volume';
 import { NODE_LAYOUT } from '../../lib/render/layout';
 import { renderNodeFiles } from '../../lib/render/node-files';
 import { EXAMPLES, exampleConfig, tmpDir } from '../support/fixtures';

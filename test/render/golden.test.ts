@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { renderUserData } from '../../lib/render/cloud-init';
+import { renderUserData } from '../../lib/host/user-data';
 import { NODE_LAYOUT } from '../../lib/render/layout';
 import { renderNodeFiles } from '../../lib/render/node-files';
 import { EXAMPLES, REPO, exampleConfig } from '../support/fixtures';

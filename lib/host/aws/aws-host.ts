@@ -1,10 +1,10 @@
-import { NodeConfig } from '../config/node-config';
+import { NodeConfig } from '../../config/node-config';
 import { createHash } from 'node:crypto';
-import { BUNDLE_PATH, UserDataBindings, renderBundle, renderUserData, userDataFiles } from './cloud-init';
+import { BUNDLE_PATH, UserDataBindings, renderBundle, renderUserData, userDataFiles } from '../user-data';
 import { CLOUDWATCH_AGENT_CONFIG_PATH, CW_METRICS, STATSD_PORT, renderCloudWatchAgentConfig } from './cloudwatch-agent';
-import { DATA_VOLUME_WAIT_SECONDS } from './data-volume';
-import { NODE_LAYOUT, NodeLayout } from './layout';
-import { NodeFile } from './node-files';
+import { DATA_VOLUME_WAIT_SECONDS } from '../data-volume';
+import { NODE_LAYOUT, NodeLayout } from '../../render/layout';
+import { NodeFile } from '../../render/node-files';
 
 /*
  * What only an AWS node runs, added to the same user data as every other node file:

@@ -1,7 +1,7 @@
-import { NODE_EXPORTER_PORT } from '../config/hcloud';
-import { NodeConfig } from '../config/node-config';
-import { scheduleIntervalMinutes } from '../config/schedule';
-import { NodeLayout } from './layout';
+import { NODE_EXPORTER_PORT } from '../../config/hcloud';
+import { NodeConfig } from '../../config/node-config';
+import { scheduleIntervalMinutes } from '../../config/schedule';
+import { NodeLayout } from '../../render/layout';
 
 /*
  * What only a Hetzner node runs (N21 where CloudWatch does not exist): Debian's

@@ -1,5 +1,5 @@
-import { NodeConfig, TreeConfig } from '../config/node-config';
-import { scheduleIntervalMinutes } from '../config/schedule';
+import { NodeConfig, TreeConfig } from '../../config/node-config';
+import { scheduleIntervalMinutes } from '../../config/schedule';
 
 /*
  * The node's metrics on CloudWatch (N20, N21) and when they mean trouble. The CloudWatch agent

@@ -2,8 +2,8 @@ import { gzipSync } from 'node:zlib';
 import { stringify } from 'yaml';
 import { NodeConfig } from '../config/node-config';
 import { DATA_LABEL, DATA_VOLUME_WAIT_SECONDS, prepareDataVolumeCommand } from './data-volume';
-import { NodeLayout, NODE_LAYOUT, SYNC_GROUP, SYNC_USER, TIER1_USER } from './layout';
-import { NodeFile, renderNodeFiles } from './node-files';
+import { NodeLayout, NODE_LAYOUT, SYNC_GROUP, SYNC_USER, TIER1_USER } from '../render/layout';
+import { NodeFile, renderNodeFiles } from '../render/node-files';
 import { tar } from './tar';
 
 /** Cloud user-data limits: EC2 takes 16 KB (before base64), Hetzner 32 KiB. */

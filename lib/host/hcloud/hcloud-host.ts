@@ -1,8 +1,8 @@
-import { NodeConfig } from '../config/node-config';
-import { UserDataBindings, renderUserData } from './cloud-init';
-import { DATA_VOLUME_WAIT_SECONDS } from './data-volume';
-import { NODE_LAYOUT, NodeLayout } from './layout';
-import { NodeFile } from './node-files';
+import { NodeConfig } from '../../config/node-config';
+import { UserDataBindings, renderUserData } from '../user-data';
+import { DATA_VOLUME_WAIT_SECONDS } from '../data-volume';
+import { NODE_LAYOUT, NodeLayout } from '../../render/layout';
+import { NodeFile } from '../../render/node-files';
 import {
   NODE_EXPORTER_PACKAGE,
   NODE_EXPORTER_SERVICE,

@@ -1,6 +1,6 @@
 import { NodeConfig } from '../config/node-config';
-import { CERT_NAME, NodeLayout, acmeWebroot } from './layout';
-import { renderShellVars } from './shell';
+import { CERT_NAME, NodeLayout, acmeWebroot } from '../render/layout';
+import { renderShellVars } from '../render/shell';
 
 /**
  * certbot's first issuance (N19): webroot through Apache, an ECDSA key, the preferred chain

@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfigFile } from '../lib/config/load';
 import { MirrorConfigError } from '../lib/config/problems';
+import { hostFiles } from '../lib/host/host';
 import { renderUserData } from '../lib/host/user-data';
-import { NODE_LAYOUT } from '../lib/render/layout';
-import { renderNodeFiles } from '../lib/render/node-files';
+import { mirrorNodeHost } from '../lib/roles/mirror-node/role';
 
 export const USAGE = `usage: mirrorfleet <command> [options]
 
@@ -41,14 +41,15 @@ export function main(argv: string[], io: Io = stdio): number {
       return 0;
     }
     const outDir = options.out;
-    const files = renderNodeFiles(config, NODE_LAYOUT);
+    const host = mirrorNodeHost(config);
+    const files = hostFiles(host);
     for (const f of files) {
       const target = path.join(outDir, f.path);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.writeFileSync(target, f.content, { mode: Number.parseInt(f.mode, 8) });
     }
     fs.mkdirSync(outDir, { recursive: true });
-    fs.writeFileSync(path.join(outDir, 'user-data.yaml'), renderUserData(config));
+    fs.writeFileSync(path.join(outDir, 'user-data.yaml'), renderUserData(host));
     io.out(`${files.length} files and user-data.yaml written under ${outDir}\n`);
     return 0;
   } catch (e) {

@@ -1,9 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { main } from '../bin/cli';
-import { renderUserData } from '../lib/host/user-data';
 import { NODE_LAYOUT } from '../lib/render/layout';
-import { renderNodeFiles } from '../lib/render/node-files';
+import { mirrorNodeFiles, renderNodeUserData } from '../lib/roles/mirror-node/role';
 import { exampleConfig, tmpDir } from './support/fixtures';
 import { run } from './support/tools';
 
@@ -32,12 +31,12 @@ describe('mirrorfleet CLI', () => {
     const r = cli('render', '--config', 'examples/fedora.yaml', '--out', out);
     expect(r.code).toBe(0);
     const config = exampleConfig('fedora');
-    for (const f of renderNodeFiles(config, NODE_LAYOUT)) {
+    for (const f of mirrorNodeFiles(config, NODE_LAYOUT)) {
       const written = path.join(out, f.path);
       expect(fs.readFileSync(written, 'utf8')).toBe(f.content);
       expect((fs.statSync(written).mode & 0o777).toString(8)).toBe(f.mode.replace(/^0/, ''));
     }
-    expect(fs.readFileSync(path.join(out, 'user-data.yaml'), 'utf8')).toBe(renderUserData(config));
+    expect(fs.readFileSync(path.join(out, 'user-data.yaml'), 'utf8')).toBe(renderNodeUserData(config));
     expect(fs.existsSync(path.join(out, 'etc/apache2/sites-available/mirrorfleet.conf'))).toBe(true);
     expect(fs.existsSync(path.join(out, 'etc/rsyncd.conf'))).toBe(true);
     expect(fs.existsSync(path.join(out, 'etc/systemd/system/mirrorfleet-sync-fedora.timer'))).toBe(true);

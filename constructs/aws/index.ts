@@ -1,8 +1,11 @@
-export { MirrorNode, assertDualStack } from './mirror-node';
+export { AwsHost, assertDualStack } from './aws-host';
+export type { AwsHostProps, AwsHostSizing } from './aws-host';
+export { MirrorNode } from './mirror-node';
 export type { MirrorNodeProps } from './mirror-node';
 export { MirrorNodeStack, stackNameFor } from './mirror-node-stack';
 export type { MirrorNodeStackProps } from './mirror-node-stack';
-export { NodeAlarms } from './node-alarms';
+export { HostAlarms } from './host-alarms';
 export { HostFirewall } from './host-firewall';
 export { IngressPolicy } from './ingress-policy';
-export { NodeRole } from './node-role';
+export { HostInstanceRole } from './host-role';
+export { HostUserData } from './host-user-data';

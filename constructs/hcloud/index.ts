@@ -10,6 +10,7 @@
  */
 export * from './bindings/providers/hcloud';
 export * from './provider-version';
-export { HcloudMirrorNode, SERVER_IGNORED_CHANGES, type HcloudMirrorNodeProps } from './mirror-node';
+export { HcloudHost, SERVER_IGNORED_CHANGES, type HcloudHostProps } from './hcloud-host';
+export { HcloudMirrorNode, type HcloudMirrorNodeProps } from './mirror-node';
 export { HcloudMirrorStack, hcloudStackName, refuseStacksWithErrors, type HcloudMirrorStackProps } from './mirror-stack';
 export { applyMirrorPolicies, FirewallMatchesIngress, mirrorPolicies, registerIngressTable, ServersHaveIpv6, VolumesAreProtected } from './policy';

@@ -1,14 +1,8 @@
-import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
-import { Annotations, Fn, TerraformResource, Token } from 'cdktf';
-import { firewall, primaryIp, rdns, server, sshKey, volume, volumeAttachment } from './bindings/providers/hcloud';
-import { registerIngressTable } from './policy';
-import { HCLOUD_LOCATIONS, HcloudNodeSpec, hcloudAdminIngress, hcloudNodeSpec } from '../../lib/config/hcloud';
-import { IngressRule, assertIngress } from '../../lib/host/ingress';
-import { mirrorNodeIngress } from '../../lib/roles/mirror-node/ingress';
+import { hcloudAdminIngress, hcloudNodeSpec } from '../../lib/config/hcloud';
 import { NodeConfig } from '../../lib/config/node-config';
-import { USER_DATA_LIMITS } from '../../lib/host/user-data';
-import { hcloudVolumeDevice, renderHcloudUserData } from '../../lib/host/hcloud/hcloud-host';
+import { mirrorNodeHost } from '../../lib/roles/mirror-node/role';
+import { HcloudHost } from './hcloud-host';
 
 export interface HcloudMirrorNodeProps {
   /** A loaded and validated mirror.yaml (lib/config/load.ts), checked with checkHcloud. */
@@ -16,137 +10,19 @@ export interface HcloudMirrorNodeProps {
 }
 
 /**
- * Server lifecycle (docs/adr/0014): user data, SSH keys and image are read
- * at first boot only, and changing them would replace the server (re-priced at the current rate,
- * a new certificate, minutes of downtime). Terraform ignores them; a config change reaches the
- * node by an explicit `terraform apply -replace=hcloud_server.<id>` (README: Deploy on Hetzner Cloud).
+ * One mirror node on Hetzner Cloud (P2): the mirror node role (lib/roles/mirror-node) on a Hetzner
+ * host sized from the config (N23), with the same user data as on AWS but for the cloud's own
+ * additions (the volume's device path, node_exporter).
  */
-export const SERVER_IGNORED_CHANGES = ['user_data', 'ssh_keys', 'image'];
-
-/** Stands for the volume id while the user data is rendered; replaced by the id's token. */
-const VOLUME_ID_MARK = '@MIRRORFLEET_HCLOUD_VOLUME_ID@';
-
-/** Terraform reads `${` and `%{` in any string as template syntax; the rendered text is literal. */
-export const escapeTemplate = (s: string) => s.replace(/([$%])\{/g, (_, sigil: string) => `${sigil}${sigil}{`);
-
-/**
- * One mirror node on Hetzner Cloud (P2): a Debian 12 server with the same cloud-init user data as
- * on AWS, a protected data volume (N20), primary IPv4 and IPv6 that outlive the server, with
- * reverse DNS (N9), and a cloud firewall that opens only what the node serves (N22).
- *
- * Terraform addresses are part of the contract (state, `-replace`, `-target`): with the id
- * "mirror" they are hcloud_server.mirror, hcloud_volume.mirror_data, hcloud_primary_ip.mirror_ipv4...
- */
-export class HcloudMirrorNode extends Construct {
-  readonly spec: HcloudNodeSpec;
-  readonly server: server.Server;
-  readonly volume: volume.Volume;
-  readonly volumeAttachment: volumeAttachment.VolumeAttachment;
-  readonly firewall: firewall.Firewall;
-  /** What the firewall opens, as the table it is built from (lib/host/ingress.ts). */
-  readonly ingress: readonly IngressRule[];
-  readonly ipv4: primaryIp.PrimaryIp;
-  readonly ipv6: primaryIp.PrimaryIp;
-  readonly sshKeys: readonly sshKey.SshKey[];
-  /** The server's IPv6 address: ::1 of its /64, the address Hetzner configures on the interface. */
-  readonly ipv6Address: string;
-  /** sha256 of the user data this config renders (volume id left out): changes when the config does. */
-  readonly userDataSha256: string;
-
+export class HcloudMirrorNode extends HcloudHost {
   constructor(scope: Construct, id: string, props: HcloudMirrorNodeProps) {
-    super(scope, id);
     const c = props.config;
-    const spec = (this.spec = hcloudNodeSpec(c));
-    const base = id.replace(/[^A-Za-z0-9_]/g, '_');
-    const name = c.hostname;
-    const labels = { 'mirrorfleet/role': 'mirror-node', 'mirrorfleet/preset': c.preset.id };
-    const keep = (r: TerraformResource, logicalId: string) => r.overrideLogicalId(logicalId);
-
-    // The rendered user data, checked against Hetzner's limit with the longest id it could hold.
-    const rendered = renderHcloudUserData(c, hcloudVolumeDevice(VOLUME_ID_MARK));
-    const size = Buffer.byteLength(rendered.split(VOLUME_ID_MARK).join('9'.repeat(20)));
-    if (size > USER_DATA_LIMITS.hcloud) {
-      throw new Error(`mirror node ${name}: the user data takes ${size} bytes, above Hetzner's limit of ${USER_DATA_LIMITS.hcloud}`);
-    }
-    this.userDataSha256 = createHash('sha256').update(rendered).digest('hex');
-
-    // Not errors: facts of the market that may change (reference/pricing.md §2.1, §2.3).
-    const loc = HCLOUD_LOCATIONS[spec.location];
-    if (loc.includedTB < 20) {
-      Annotations.of(this).addWarning(`${spec.location} (${loc.city}) includes about ${loc.includedTB} TB of traffic per server, not 20 TB as in the EU; each further TB costs about €${loc.eurPerExtraTB.toFixed(2)}`);
-    }
-    if (spec.serverTypeInfo && !spec.serverTypeInfo.orderable) {
-      Annotations.of(this).addWarning(`Hetzner listed ${spec.serverType} as not available on 2026-09-03: ordering it may fail; the CPX and CCX types were orderable`);
-    }
-
-    this.ingress = [...mirrorNodeIngress(c), ...hcloudAdminIngress(c.hcloud)];
-    assertIngress(this.ingress);
-    this.firewall = new firewall.Firewall(this, 'Firewall', {
-      name,
-      labels,
-      rule: this.ingress.map((r) => ({ direction: 'in', protocol: r.protocol, port: String(r.port), sourceIps: [...r.cidrs], description: r.description })),
+    super(scope, id, {
+      host: mirrorNodeHost(c),
+      spec: hcloudNodeSpec(c),
+      adminIngress: hcloudAdminIngress(c.hcloud),
+      monitoring: { metricsCidrs: c.hcloud.metricsCidrs },
+      labels: { 'mirrorfleet/preset': c.preset.id },
     });
-    registerIngressTable(this.firewall, this.ingress);
-    keep(this.firewall, base);
-
-    // Addresses outlive the server (auto_delete false) and are protected twice: Hetzner refuses to
-    // delete them (delete_protection) and Terraform refuses to plan it (prevent_destroy).
-    const ip = (family: 'ipv4' | 'ipv6') => {
-      const r = new primaryIp.PrimaryIp(this, family === 'ipv4' ? 'Ipv4' : 'Ipv6', {
-        name: `${name}-${family}`, type: family, location: spec.location, assigneeType: 'server',
-        autoDelete: false, deleteProtection: true, labels, lifecycle: { preventDestroy: true },
-      });
-      keep(r, `${base}_${family}`);
-      return r;
-    };
-    this.ipv4 = ip('ipv4');
-    this.ipv6 = ip('ipv6');
-    this.ipv6Address = Fn.cidrhost(this.ipv6.ipNetwork, 1);
-
-    // The data volume: raw (no `format`, no automount); cloud-init formats it once, by label, and
-    // mounts it at storage.mountPoint. Protected like the addresses, so destroying or replacing
-    // the server never takes the mirror with it (N20).
-    this.volume = new volume.Volume(this, 'Data', {
-      name: `${name}-data`, size: spec.volumeGB, location: spec.location, deleteProtection: true, labels,
-      lifecycle: { preventDestroy: true },
-    });
-    keep(this.volume, `${base}_data`);
-
-    this.sshKeys = spec.sshPublicKeys.map((publicKey, i) => {
-      const k = new sshKey.SshKey(this, `AdminKey${i + 1}`, { name: `${name}-admin-${i + 1}`, publicKey, labels });
-      keep(k, `${base}_admin_${i + 1}`);
-      return k;
-    });
-
-    this.server = new server.Server(this, 'Server', {
-      name,
-      serverType: spec.serverType,
-      image: spec.image,
-      location: spec.location,
-      userData: escapeTemplate(rendered).split(VOLUME_ID_MARK).join(this.volume.id),
-      // None: Hetzner e-mails a root password for its web console; SSH stays closed (N22).
-      sshKeys: spec.sshPublicKeys.length + spec.sshKeyNames.length > 0 ? [...this.sshKeys.map((k) => k.id), ...spec.sshKeyNames] : undefined,
-      labels,
-      // Attached at creation: there is no moment when the server is up without its firewall.
-      firewallIds: [Token.asNumber(this.firewall.id)],
-      publicNet: [{ ipv4Enabled: true, ipv4: Token.asNumber(this.ipv4.id), ipv6Enabled: true, ipv6: Token.asNumber(this.ipv6.id) }],
-      backups: false,
-      // A rescale keeps the disk size, so the server can be scaled down again.
-      keepDisk: true,
-      shutdownBeforeDeletion: true,
-      lifecycle: { ignoreChanges: SERVER_IGNORED_CHANGES },
-    });
-    keep(this.server, base);
-
-    this.volumeAttachment = new volumeAttachment.VolumeAttachment(this, 'DataAttachment', {
-      volumeId: Token.asNumber(this.volume.id),
-      serverId: Token.asNumber(this.server.id),
-      automount: false,
-    });
-    keep(this.volumeAttachment, `${base}_data`);
-
-    // Reverse DNS on both addresses, to the host name the certificate is issued for (N9).
-    keep(new rdns.Rdns(this, 'Ipv4Ptr', { primaryIpId: Token.asNumber(this.ipv4.id), ipAddress: this.ipv4.ipAddress, dnsPtr: name }), `${base}_ipv4`);
-    keep(new rdns.Rdns(this, 'Ipv6Ptr', { primaryIpId: Token.asNumber(this.ipv6.id), ipAddress: this.ipv6Address, dnsPtr: name }), `${base}_ipv6`);
   }
 }

@@ -4,6 +4,8 @@ import { provider } from './bindings/providers/hcloud';
 import { HcloudMirrorNode } from './mirror-node';
 import { applyMirrorPolicies } from './policy';
 import { NodeConfig } from '../../lib/config/node-config';
+import { stackName } from '../../lib/host/names';
+import { nodeUrls } from '../../lib/roles/mirror-node/urls';
 
 export interface HcloudMirrorStackProps {
   readonly config: NodeConfig;
@@ -14,8 +16,8 @@ export interface HcloudMirrorStackProps {
   readonly stateFile?: string;
 }
 
-/** The stack name for a node: its host name with dots as dashes (mirror.example.org -> mirror-example-org). */
-export const hcloudStackName = (c: NodeConfig) => c.hostname.replace(/\./g, '-');
+/** The stack name for a node: the same on every cloud (lib/host/names.ts). */
+export const hcloudStackName = (c: NodeConfig) => stackName(c.hostname);
 
 /**
  * A mirror provider's node on Hetzner Cloud (P2), as one Terraform configuration: local state
@@ -49,13 +51,9 @@ export class HcloudMirrorStack extends TerraformStack {
     out('server_type', n.spec.serverType, 'The Hetzner server type');
     out('location', n.spec.location, 'The Hetzner location');
     out('volume_id', n.volume.id, 'The data volume (protected; survives the server)');
-    const site = c.https.enabled ? `https://${c.hostname}/` : `http://${c.hostname}/`;
-    out('site_url', site, 'The mirror\'s base URL, for the mirror application');
-    out('tree_urls', Object.fromEntries(c.trees.map((t) => [t.name, {
-      ...(c.http.enabled ? { http: `http://${c.hostname}${t.urlPath}` } : {}),
-      ...(c.https.enabled ? { https: `https://${c.hostname}${t.urlPath}` } : {}),
-      ...(c.rsync.enabled ? { rsync: `rsync://${c.hostname}/${t.name}/` } : {}),
-    }])), 'Per tree: the URLs to list in the mirror application (O1)');
+    const urls = nodeUrls(c);
+    out('site_url', urls.site, 'The mirror\'s base URL, for the mirror application');
+    out('tree_urls', Object.fromEntries(urls.trees.map(({ tree, ...u }) => [tree, u])), 'Per tree: the URLs to list in the mirror application (O1)');
     out('user_data_sha256', n.userDataSha256,
       'sha256 of the user data this config renders. When it changes, the running server keeps its first-boot config until it is replaced (README: Deploy on Hetzner Cloud)');
 

@@ -1,4 +1,3 @@
-import { NodeConfig } from '../config/node-config';
 
 /** The data volume's file-system label: fstab mounts it by this, whatever its device name. */
 export const DATA_LABEL = 'mirrordata';
@@ -44,6 +43,6 @@ say "formatting the empty $dev as $fs labelled $label"
 mkfs."$fs" -q -L "$label" "$dev"`;
 
 /** The bootcmd entry that runs PREPARE_DATA_VOLUME for this node's volume. */
-export function prepareDataVolumeCommand(c: NodeConfig, device: string, waitSeconds: number): string[] {
-  return ['sh', '-c', PREPARE_DATA_VOLUME, 'mirrorfleet-data-volume', device, c.storage.filesystem, DATA_LABEL, String(waitSeconds)];
+export function prepareDataVolumeCommand(filesystem: 'ext4' | 'xfs', device: string, waitSeconds: number): string[] {
+  return ['sh', '-c', PREPARE_DATA_VOLUME, 'mirrorfleet-data-volume', device, filesystem, DATA_LABEL, String(waitSeconds)];
 }

@@ -1,13 +1,9 @@
 import { NodeConfig, TreeConfig } from '../config/node-config';
 import { describeSchedule, onCalendar } from '../config/schedule';
+import type { UnitFile } from '../host/units';
 import { NodeLayout, SYNC_GROUP, SYNC_USER, treeConfPath } from './layout';
 
-export interface UnitFile {
-  readonly name: string;
-  readonly content: string;
-  /** Enabled at provisioning (timers and daemons); plain services are started by their timers. */
-  readonly enable: boolean;
-}
+export type { UnitFile } from '../host/units';
 
 /** How long one sync may run before systemd kills it and reports the failure (N13). */
 export const SYNC_TIMEOUT_HOURS = 12;
@@ -18,7 +14,6 @@ export const syncUnitName = (t: TreeConfig) => `mirrorfleet-sync-${t.name}`;
 export function renderUnits(c: NodeConfig, l: NodeLayout): UnitFile[] {
   return [
     ...c.trees.flatMap((t) => syncUnits(c, l, t)),
-    ...certUnits(c, l),
     ...tier1Units(c),
     ...firewallUnits(c, l),
     ...bitflipUnits(c),
@@ -70,44 +65,6 @@ Description=Sync mirror tree ${t.name} ${describeSchedule(t.schedule)} (${c.pres
 OnCalendar=${onCalendar(t.schedule, c.timezone)}
 ${delay > 0 ? `RandomizedDelaySec=${delay}min\nFixedRandomDelay=true\n` : ''}AccuracySec=1s
 Persistent=true
-
-[Install]
-WantedBy=timers.target
-`,
-    },
-  ];
-}
-
-/** First issuance retries every 30 s until it works (DNS may not point at the node yet); renewal is certbot.timer's. */
-function certUnits(c: NodeConfig, l: NodeLayout): UnitFile[] {
-  if (!c.https.enabled) return [];
-  return [
-    {
-      name: 'mirrorfleet-cert.service',
-      enable: false,
-      content: `[Unit]
-Description=Obtain the TLS certificate for ${c.hostname} (once; certbot.timer renews)
-Wants=network-online.target
-After=network-online.target apache2.service
-
-[Service]
-Type=oneshot
-ExecStart=${l.binDir}/mirrorfleet-cert ${l.etcDir}/cert.env
-# Issued and deployed: the retry timer has done its job (a rebuilt node's provisioning enables it again).
-ExecStartPost=/usr/bin/systemctl disable --now --no-block mirrorfleet-cert.timer
-`,
-    },
-    {
-      name: 'mirrorfleet-cert.timer',
-      enable: true,
-      content: `[Unit]
-Description=Retry the first TLS certificate issuance for ${c.hostname}
-
-[Timer]
-# Cheap while DNS is not right yet: mirrorfleet-cert asks the CA only once its self-check passes.
-OnBootSec=30s
-OnUnitInactiveSec=30s
-AccuracySec=1s
 
 [Install]
 WantedBy=timers.target

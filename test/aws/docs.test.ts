@@ -1,5 +1,5 @@
 import { AWS_DEFAULTS, AUTO_INSTANCE_TYPES, INSTANCE_TYPES, awsNodeSpec } from '../../lib/config/aws';
-import { ALARMS } from '../../lib/host/aws/cloudwatch-agent';
+import { THRESHOLDS as ALARMS } from '../../lib/host/metrics';
 import { docSection } from '../support/fixtures';
 import { awsExampleConfig } from './support';
 

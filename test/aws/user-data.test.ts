@@ -4,14 +4,16 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { App } from 'aws-cdk-lib';
 import { parse } from 'yaml';
-import { USER_DATA_SENTINELS } from '../../constructs/aws/node-user-data';
+import { USER_DATA_STAND_INS } from '../../constructs/aws/host-user-data';
 import { NodeConfig } from '../../lib/config/node-config';
-import { BUNDLE_PATH, USER_DATA_LIMITS } from '../../lib/host/user-data';
+import { BUNDLE_PATH } from '../../lib/host/bundle';
+import { USER_DATA_LIMITS } from '../../lib/host/user-data';
 import { PREPARE_DATA_VOLUME } from '../../lib/host/data-volume';
-import { AWS_UNITS, FETCH_BUNDLE, awsScriptPath, renderAwsBundle, renderAwsNodeFiles, renderAwsUserData } from '../../lib/host/aws/aws-host';
+import { AWS_UNITS, AwsDeployRefs, FETCH_BUNDLE, awsScriptPath, renderAwsHost, renderAwsHostFiles } from '../../lib/host/aws/aws-host';
+import { hostFiles } from '../../lib/host/host';
+import { mirrorNodeHost } from '../../lib/roles/mirror-node/role';
 import { CLOUDWATCH_AGENT_CONFIG_PATH, CW_NAMESPACE } from '../../lib/host/aws/cloudwatch-agent';
 import { NODE_LAYOUT } from '../../lib/render/layout';
-import { renderNodeFiles } from '../../lib/render/node-files';
 import { EXAMPLES, tmpDir } from '../support/fixtures';
 import { describeWith, run } from '../support/tools';
 import { awsExampleConfig, bundleKeyOf, synthNode, userDataOf } from './support';
@@ -19,10 +21,13 @@ import { awsExampleConfig, bundleKeyOf, synthNode, userDataOf } from './support'
 const TOKEN = '<TOKEN>';
 /** The renderer's output with the construct's stand-ins swapped for <TOKEN>: what the template must hold. */
 function expectedUserData(config: NodeConfig, bundleKey: string): string {
-  let text = renderAwsUserData(config, { ...USER_DATA_SENTINELS, bundleKey });
-  for (const [k, v] of Object.entries(USER_DATA_SENTINELS)) if (k !== 'bundleKey') text = text.split(v).join(TOKEN);
+  let text = renderAwsUserData(config, { ...USER_DATA_STAND_INS, bundleKey });
+  for (const [k, v] of Object.entries(USER_DATA_STAND_INS)) if (k !== 'bundleKey') text = text.split(v).join(TOKEN);
   return text;
 }
+const renderAwsUserData = (config: NodeConfig, refs: AwsDeployRefs) => renderAwsHost(mirrorNodeHost(config)).userData(refs);
+const renderAwsBundle = (config: NodeConfig) => renderAwsHost(mirrorNodeHost(config)).bundle;
+const awsFiles = (config: NodeConfig, layout = NODE_LAYOUT) => renderAwsHostFiles(mirrorNodeHost(config, layout), layout);
 
 describe.each(EXAMPLES)('the instance user data for examples/%s.yaml', (example) => {
   const config = awsExampleConfig(example);
@@ -55,12 +60,12 @@ describe.each(EXAMPLES)('the instance user data for examples/%s.yaml', (example)
     expect(asset.equals(bundle)).toBe(true);
   });
 
-  it('the bundle holds every node file plus the AWS ones, the same bytes on every platform', () => {
+  it('the bundle holds every host file plus the AWS ones, the same bytes on every platform', () => {
     const bundle = renderAwsBundle(config);
     expect([...bundle.subarray(0, 10)]).toEqual([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3]);
     const names = tarNames(gunzipSync(bundle));
-    expect(names).toEqual([...renderNodeFiles(config, NODE_LAYOUT), ...renderAwsNodeFiles(config, NODE_LAYOUT)].map((f) => f.path.slice(1)));
-    for (const f of renderAwsNodeFiles(config, NODE_LAYOUT)) expect(text).toContain(`#   ${f.mode} ${f.path}\n`);
+    expect(names).toEqual([...hostFiles(mirrorNodeHost(config), NODE_LAYOUT), ...awsFiles(config)].map((f) => f.path.slice(1)));
+    for (const f of awsFiles(config)) expect(text).toContain(`#   ${f.mode} ${f.path}\n`);
   });
 
   it('waits at every boot up to 10 minutes for the EBS data volume, then formats it only when blank', () => {
@@ -81,7 +86,7 @@ describe.each(EXAMPLES)('the instance user data for examples/%s.yaml', (example)
   });
 
   it('configures the CloudWatch agent for root and data disks, memory and loopback StatsD', () => {
-    const agent = JSON.parse(renderAwsNodeFiles(config, NODE_LAYOUT).find((f) => f.path === CLOUDWATCH_AGENT_CONFIG_PATH)!.content);
+    const agent = JSON.parse(awsFiles(config).find((f) => f.path === CLOUDWATCH_AGENT_CONFIG_PATH)!.content);
     expect(agent.metrics.namespace).toBe(CW_NAMESPACE);
     expect(agent.metrics.append_dimensions).toEqual({ InstanceId: '${aws:InstanceId}' });
     expect(agent.metrics.metrics_collected).toEqual({
@@ -108,7 +113,7 @@ function tarNames(t: Buffer): string[] {
 function writeAwsFiles(root: string): Record<string, string> {
   const layout = { ...NODE_LAYOUT, binDir: `${root}/bin`, systemdDir: `${root}/units` };
   const out: Record<string, string> = {};
-  for (const f of renderAwsNodeFiles(awsExampleConfig('xcp-ng'), layout)) {
+  for (const f of awsFiles(awsExampleConfig('xcp-ng'), layout)) {
     const file = f.path.startsWith(root) ? f.path : path.join(root, f.path);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, f.content, { mode: Number.parseInt(f.mode, 8) });

@@ -1,9 +1,11 @@
 import { parse, parseDocument, stringify } from 'yaml';
 import { parseConfig } from '../../lib/config/load';
 import { NodeConfig } from '../../lib/config/node-config';
-import { renderBundle, renderUserData } from '../../lib/host/user-data';
+import { renderBundle } from '../../lib/host/bundle';
+import { HostFile } from '../../lib/host/files';
+import { hostFiles } from '../../lib/host/host';
+import { mirrorNodeHost, renderNodeUserData } from '../../lib/roles/mirror-node/role';
 import { NODE_LAYOUT } from '../../lib/render/layout';
-import { NodeFile, renderNodeFiles } from '../../lib/render/node-files';
 import { Example, exampleText } from '../support/fixtures';
 import { DATA_DEVICE } from './node';
 import { World } from './world';
@@ -32,7 +34,7 @@ export function bootConfig(example: Example, world: World, at: { upstream?: (tre
 export const preferredRoot = (world: World) => world.roots[world.roots.length - 1];
 
 export function bootUserData(c: NodeConfig): string {
-  return renderUserData(c, { dataDevice: DATA_DEVICE });
+  return renderNodeUserData(c, { dataDevice: DATA_DEVICE });
 }
 
 /** The product's user data with `edit` applied to its parsed #cloud-config (negative cases). */
@@ -43,8 +45,8 @@ export function editUserData(userData: string, edit: (doc: Record<string, unknow
 }
 
 /** The product's user data with its file bundle rebuilt from edited node files (negative cases). */
-export function editBundle(c: NodeConfig, userData: string, edit: (files: NodeFile[]) => NodeFile[]): string {
-  const files = edit(renderNodeFiles(c, NODE_LAYOUT));
+export function editBundle(c: NodeConfig, userData: string, edit: (files: HostFile[]) => HostFile[]): string {
+  const files = edit(hostFiles(mirrorNodeHost(c), NODE_LAYOUT));
   return editUserData(userData, (doc) => {
     const wf = doc.write_files as { content: string }[];
     wf[0].content = renderBundle(files).toString('base64');

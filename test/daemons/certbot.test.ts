@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as tls from 'node:tls';
 import { NodeConfig } from '../../lib/config/node-config';
 import { renderCertEnv } from '../../lib/host/certificate';
+import { nodeCertificate } from '../../lib/roles/mirror-node/role';
 import { NodeLayout, certLive } from '../../lib/render/layout';
 import { TestApache, startApache } from '../support/apache';
 import { exampleConfigAt, REPO, testLayout, tmpDir } from '../support/fixtures';
@@ -67,7 +68,7 @@ describeWith(['certbot', 'pebble', 'pebble-challtestsrv', 'apache2', 'openssl', 
     });
     certEnv = `${layout.etcDir}/cert.env`;
     fs.mkdirSync(layout.etcDir, { recursive: true });
-    fs.writeFileSync(certEnv, renderCertEnv(config, layout)!);
+    fs.writeFileSync(certEnv, renderCertEnv(nodeCertificate(config)!, layout));
     apache = await startApache(config, layout);
     env = { ...apache.env, REQUESTS_CA_BUNDLE: pebble.apiCaFile };
   }, 30_000);
@@ -151,7 +152,7 @@ describeWith(['certbot', 'pebble', 'pebble-challtestsrv', 'apache2', 'openssl', 
   it('a refusal by the CA while DNS is right restarts the 15 minutes', () => {
     age(state('ca-failed'), 16);
     const unreachableCa = path.join(layout.etcDir, 'cert-unreachable-ca.env');
-    fs.writeFileSync(unreachableCa, renderCertEnv({ ...config, tls: { ...config.tls, acmeServer: pebble!.directory.replace(/\/dir$/, '/no-such-directory') } }, layout)!);
+    fs.writeFileSync(unreachableCa, renderCertEnv({ ...nodeCertificate(config)!, acmeServer: pebble!.directory.replace(/\/dir$/, '/no-such-directory') }, layout));
     const r = mirrorfleetCert({}, unreachableCa);
     expect(r.stderr).toContain(`mirrorfleet-cert: issuance for ${HOST} failed at the CA; asking again in 900 s`);
     expect(r.status).toBe(1);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { renderUserData } from '../../lib/host/user-data';
+import { renderNodeUserData } from '../../lib/roles/mirror-node/role';
 import { PREPARE_DATA_VOLUME } from '../../lib/host/data-volume';
 import { exampleConfig, exampleConfigAt, tmpDir } from '../support/fixtures';
 import { describeWith, run } from '../support/tools';
@@ -35,7 +35,7 @@ describeWith(['losetup', 'blkid', 'mkfs.ext4', 'mkfs.xfs', 'mount', 'sfdisk', 's
   /** The bootcmd entry of the rendered user data, with the device swapped for `device`. */
   const bootcmd = (device: string, filesystem: 'ext4' | 'xfs' = 'ext4', wait = '30'): string[] => {
     const config = filesystem === 'ext4' ? exampleConfig('xcp-ng') : exampleConfigAt('xcp-ng', '/srv/mirror', { storage: { filesystem: 'xfs' } });
-    const cmd: string[] = parse(renderUserData(config, { dataDevice: '/dev/disk/by-id/test' })).bootcmd.at(-1);
+    const cmd: string[] = parse(renderNodeUserData(config, { dataDevice: '/dev/disk/by-id/test' })).bootcmd.at(-1);
     expect(cmd.slice(0, 4)).toEqual(['sh', '-c', PREPARE_DATA_VOLUME, 'mirrorfleet-data-volume']);
     return [...cmd.slice(0, 4), device, cmd[5], cmd[6], wait];
   };

@@ -57,28 +57,28 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 describe('npx cdktf synth, offline', () => {
   it('synthesizes the default example (examples/xcp-ng.yaml)', () => {
-    expect(runs.default.output).toContain('Generated Terraform code for the stacks: mirror-example-org');
+    expect(runs.default.output).toContain('Generated Terraform code for the stacks: mirrorfleet-mirror-example-org');
     expect(runs.default.status).toBe(0);
     // eslint-disable-next-line no-console
     console.log(`cdktf synth of the default example: ${runs.default.seconds.toFixed(1)} s`);
   });
 
   it('writes what Testing.synth shows, with no path of this machine and no token', () => {
-    const text = fs.readFileSync(stackFile(runs.default, 'mirror-example-org'), 'utf8');
+    const text = fs.readFileSync(stackFile(runs.default, 'mirrorfleet-mirror-example-org'), 'utf8');
     for (const local of [REPO, work, process.cwd(), '/work/', '/tmp/']) expect(text).not.toContain(local);
     expect(text).not.toContain(TOKEN);
     const written = JSON.parse(text);
-    const expected = JSON.parse(Testing.synth(new HcloudMirrorStack(Testing.app(), 'mirror-example-org', { config: exampleConfig('xcp-ng') })));
+    const expected = JSON.parse(Testing.synth(new HcloudMirrorStack(Testing.app(), 'mirrorfleet-mirror-example-org', { config: exampleConfig('xcp-ng') })));
     const strip = (resources: Record<string, Record<string, Record<string, unknown>>>) =>
       Object.fromEntries(Object.entries(resources).map(([t, byName]) => [t, Object.fromEntries(Object.entries(byName).map(([n, { ['//']: _m, ...b }]) => [n, b]))]));
     expect(strip(written.resource)).toEqual(strip(expected.resource));
-    expect(written.terraform.backend).toEqual({ local: { path: '../../../terraform.mirror-example-org.tfstate' } });
+    expect(written.terraform.backend).toEqual({ local: { path: '../../../terraform.mirrorfleet-mirror-example-org.tfstate' } });
     expect(written.provider.hcloud).toEqual([{ token: '${var.hcloud_token}' }]);
   });
 
   it('synthesizes another config given in MIRROR_CONFIG', () => {
     expect(runs.gentoo.status).toBe(0);
-    const written = JSON.parse(fs.readFileSync(stackFile(runs.gentoo, 'gentoo-mirror-example-org'), 'utf8'));
+    const written = JSON.parse(fs.readFileSync(stackFile(runs.gentoo, 'mirrorfleet-gentoo-mirror-example-org'), 'utf8'));
     expect(written.resource.hcloud_volume.mirror_data.size).toBe(1130);
     expect(written.resource.hcloud_server.mirror.user_data).toMatch(/- mirrorfleet-data-volume\n +- \/dev\/disk\/by-id\/scsi-0HC_Volume_\$\{hcloud_volume\.mirror_data\.id\}\n +- xfs\n/);
     expect(written.resource.hcloud_server.mirror.user_data).toMatch(/- LABEL=mirrordata\n +- \/srv\/mirror\n +- xfs\n/);

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { App, TerraformStack, Testing } from 'cdktf';
 import { server, volume } from '../../constructs/hcloud';
 import { HcloudMirrorStack } from '../../constructs/hcloud/mirror-stack';
-import { SERVER_IGNORED_CHANGES, escapeTemplate } from '../../constructs/hcloud/mirror-node';
+import { SERVER_IGNORED_CHANGES, escapeTemplate } from '../../constructs/hcloud/hcloud-host';
+import { mirrorNodeHost } from '../../lib/roles/mirror-node/role';
 import { HCLOUD_PROVIDER_VERSION } from '../../constructs/hcloud/provider-version';
 import { USER_DATA_LIMITS } from '../../lib/host/user-data';
 import { hcloudVolumeDevice, renderHcloudUserData } from '../../lib/host/hcloud/hcloud-host';
@@ -124,7 +125,7 @@ describe.each(EXAMPLES)('examples/%s.yaml synthesizes for Hetzner', (example) =>
   });
 
   it('carries the renderer\'s user data, the data device naming the volume\'s id', () => {
-    expect(flattenUserData(userData)).toEqual(renderHcloudUserData(config, hcloudVolumeDevice('<TOKEN>')));
+    expect(flattenUserData(userData)).toEqual(renderHcloudUserData(mirrorNodeHost(config), config.hcloud, hcloudVolumeDevice('<TOKEN>')));
     const references = [...new Set([...userData.matchAll(/(?<!\$)\$\{([^}]+)\}/g)].map((m) => m[1]))];
     expect(references).toEqual(['hcloud_volume.mirror_data.id']);
     expect(userData).toContain(`/dev/disk/by-id/scsi-0HC_Volume_${ref('hcloud_volume', 'mirror_data')}`);

@@ -1,5 +1,5 @@
 /**
- * The Hetzner-only node files (lib/render/node-exporter.ts, lib/render/hcloud-node.ts): node_exporter's settings, the
+ * The Hetzner-only node files (lib/host/hcloud/node-exporter.ts, lib/host/hcloud/hcloud-host.ts): node_exporter's settings, the
  * drop-in that makes its unit read them, the figures the alert rules need. Proven by the real
  * prometheus-node-exporter (scraped on loopback), systemd-analyze and cloud-init.
  */
@@ -10,25 +10,31 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { PREPARE_DATA_VOLUME } from '../../lib/host/data-volume';
 import { NODE_LAYOUT } from '../../lib/render/layout';
-import { hcloudUserDataBindings, hcloudVolumeDevice, renderHcloudNodeFiles, renderHcloudUserData } from '../../lib/host/hcloud/hcloud-host';
-import { NODE_EXPORTER_PACKAGE, nodeExporterDropInPath, renderNodeExporterDropIn, renderNodeExporterEnv, renderNodeMetrics } from '../../lib/host/hcloud/node-exporter';
+import { NodeConfig } from '../../lib/config/node-config';
+import { hcloudUserDataBindings as bindingsOf, hcloudVolumeDevice, renderHcloudHostFiles, renderHcloudUserData as userDataOf } from '../../lib/host/hcloud/hcloud-host';
+import { NODE_EXPORTER_PACKAGE, nodeExporterDropInPath, renderNodeExporterDropIn, renderNodeExporterEnv } from '../../lib/host/hcloud/node-exporter';
+import { mirrorNodeHost, renderNodeStaticMetrics as renderNodeMetrics } from '../../lib/roles/mirror-node/role';
 import { freePort, waitForPort } from '../support/ports';
 import { EXAMPLES, exampleConfig, tmpDir } from '../support/fixtures';
 import { describeWith, run } from '../support/tools';
 import { hcloudConfig } from './helpers';
 
 const DEVICE = hcloudVolumeDevice('4711');
+// A mirror node's host on Hetzner, as HcloudMirrorNode builds it.
+const hcloudUserDataBindings = (c: NodeConfig, device: string) => bindingsOf(mirrorNodeHost(c), c.hcloud, device);
+const renderHcloudUserData = (c: NodeConfig, device: string) => userDataOf(mirrorNodeHost(c), c.hcloud, device);
+const renderHcloudNodeFiles = (c: NodeConfig, l = NODE_LAYOUT) => renderHcloudHostFiles(mirrorNodeHost(c, l), c.hcloud, l);
 
 describe('node_exporter settings', () => {
   it('listen on loopback only by default, with the textfile collector on the metrics directory', () => {
-    expect(renderNodeExporterEnv(exampleConfig('xcp-ng'), NODE_LAYOUT)).toBe(
+    expect(renderNodeExporterEnv(exampleConfig('xcp-ng').hcloud.metricsCidrs.length > 0, NODE_LAYOUT)).toBe(
       '# mirrorfleet: prometheus-node-exporter settings (N21), read through /etc/systemd/system/prometheus-node-exporter.service.d/mirrorfleet.conf.\n'
       + 'ARGS="--collector.textfile.directory=/var/lib/mirrorfleet/metrics --web.listen-address=127.0.0.1:9100 --web.listen-address=[::1]:9100"\n',
     );
   });
 
   it('listen on every address (IPv4 and IPv6) once Prometheus servers are listed', () => {
-    expect(renderNodeExporterEnv(hcloudConfig('xcp-ng', { 'hcloud.metricsCidrs': ['203.0.113.9'] }), NODE_LAYOUT)).toContain(
+    expect(renderNodeExporterEnv(hcloudConfig('xcp-ng', { 'hcloud.metricsCidrs': ['203.0.113.9'] }).hcloud.metricsCidrs.length > 0, NODE_LAYOUT)).toContain(
       'ARGS="--collector.textfile.directory=/var/lib/mirrorfleet/metrics --web.listen-address=:9100"',
     );
   });
@@ -114,7 +120,7 @@ describeWith(['prometheus-node-exporter', 'systemd-analyze', 'bash'], 'node_expo
     const config = exampleConfig('xcp-ng');
     const port = await freePort();
     const env = path.join(layout.etcDir, 'node-exporter.env');
-    fs.writeFileSync(env, renderNodeExporterEnv(config, layout, [`127.0.0.1:${port}`]));
+    fs.writeFileSync(env, renderNodeExporterEnv(false, layout, [`127.0.0.1:${port}`]));
     fs.writeFileSync(path.join(layout.metricsDir, 'mirrorfleet_node.prom'), renderNodeMetrics(config));
     // What mirror-sync writes after a good run.
     fs.writeFileSync(path.join(layout.metricsDir, 'mirrorfleet_sync_xcp-ng.prom'),

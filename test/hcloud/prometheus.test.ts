@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { scheduleIntervalMinutes } from '../../lib/config/schedule';
-import { ALARMS, syncAgeAlarmSeconds } from '../../lib/host/aws/cloudwatch-agent';
+import { THRESHOLDS as ALARMS, syncAgeAlarmSeconds } from '../../lib/host/metrics';
 import { EXAMPLES, REPO, exampleConfig, tmpDir } from '../support/fixtures';
 import { describeWith, run } from '../support/tools';
 
@@ -27,13 +27,13 @@ describe('the alert rules use the AWS alarms\' thresholds', () => {
     expect(expr('MirrorfleetSyncStale')).toContain('> 2 * mirrorfleet_sync_interval_seconds + 3600');
     for (const example of EXAMPLES) {
       const tree = exampleConfig(example).trees[0];
-      expect(syncAgeAlarmSeconds(tree)).toBe(2 * scheduleIntervalMinutes(tree.schedule) * 60 + 3600);
+      expect(syncAgeAlarmSeconds(scheduleIntervalMinutes(tree.schedule))).toBe(2 * scheduleIntervalMinutes(tree.schedule) * 60 + 3600);
     }
   });
 
   it('certificate: 21 days left (and a critical step at 7)', () => {
     expect(expr('MirrorfleetCertificateExpiring')).toBe(`(mirrorfleet_cert_not_after_timestamp_seconds - time()) / 86400 < ${ALARMS.certDaysLeft}`);
-    expect(expr('MirrorfleetCertificateExpiringSoon')).toBe('(mirrorfleet_cert_not_after_timestamp_seconds - time()) / 86400 < 7');
+    expect(expr('MirrorfleetCertificateExpiringSoon')).toBe(`(mirrorfleet_cert_not_after_timestamp_seconds - time()) / 86400 < ${ALARMS.certDaysCritical}`);
   });
 
   it('every alert has a severity and a summary, and every alert is unit-tested', () => {

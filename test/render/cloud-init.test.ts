@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { BUNDLE_PATH, USER_DATA_LIMITS, renderUserData } from '../../lib/host/user-data';
+import { BUNDLE_PATH } from '../../lib/host/bundle';
+import { USER_DATA_LIMITS } from '../../lib/host/user-data';
+import { mirrorNodeFiles, renderNodeUserData as renderUserData } from '../../lib/roles/mirror-node/role';
 import { PREPARE_DATA_VOLUME } from '../../lib/host/data-volume';
 import { NODE_LAYOUT } from '../../lib/render/layout';
-import { renderNodeFiles } from '../../lib/render/node-files';
 import { EXAMPLES, exampleConfig, tmpDir } from '../support/fixtures';
 import { describeWith, run } from '../support/tools';
 
@@ -40,7 +41,7 @@ describe.each(EXAMPLES)('user data for examples/%s.yaml', (example) => {
   });
 
   it('holds no secret (N22): the only password line in any node file is the run-time placeholder', () => {
-    const texts = [userData, ...renderNodeFiles(config, NODE_LAYOUT).filter((f) => !f.asset).map((f) => f.content)];
+    const texts = [userData, ...mirrorNodeFiles(config, NODE_LAYOUT).filter((f) => !f.asset).map((f) => f.content)];
     const passwordLines = texts.flatMap((t) => t.split('\n')).filter((line) => /^\s*password\s*[:=]/i.test(line));
     expect(passwordLines).toEqual(config.reports.reportMirror ? ['password=@MIRRORMANAGER_PASSWORD@'] : []);
   });
@@ -82,7 +83,7 @@ describeWith(['cloud-init', 'tar'], 'user data checked by the real programs', ()
     const r = run('tar', tarArgs);
     expect(r.stderr).toBe('');
     // THEN every node file is there with its content and mode, and nothing else
-    const expected = renderNodeFiles(config, NODE_LAYOUT);
+    const expected = mirrorNodeFiles(config, NODE_LAYOUT);
     for (const f of expected) {
       const out = path.join(dir, 'root', f.path);
       expect(fs.readFileSync(out, 'utf8')).toEqual(f.content);

@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { renderUserData } from '../../lib/host/user-data';
 import { NODE_LAYOUT } from '../../lib/render/layout';
-import { renderNodeFiles } from '../../lib/render/node-files';
+import { mirrorNodeFiles, renderNodeUserData } from '../../lib/roles/mirror-node/role';
 import { EXAMPLES, REPO, exampleConfig } from '../support/fixtures';
 
 /*
@@ -28,10 +27,10 @@ function goldenFilesOf(example: string): string[] {
 describe.each(EXAMPLES)('golden files for examples/%s.yaml', (example) => {
   const config = exampleConfig(example);
   const rendered = new Map<string, string>();
-  for (const f of renderNodeFiles(config, NODE_LAYOUT)) {
+  for (const f of mirrorNodeFiles(config, NODE_LAYOUT)) {
     if (!f.asset) rendered.set(f.path.replace(/^\//, ''), f.content);
   }
-  rendered.set('user-data.yaml', normalisedUserData(renderUserData(config)));
+  rendered.set('user-data.yaml', normalisedUserData(renderNodeUserData(config)));
 
   if (update) {
     fs.rmSync(path.join(GOLDEN, example), { recursive: true, force: true });

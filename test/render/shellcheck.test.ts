@@ -1,19 +1,27 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ASSET_SCRIPTS, ASSETS_DIR } from '../../lib/render/node-files';
-import { tmpDir } from '../support/fixtures';
+import { ASSETS_DIR } from '../../lib/host/files';
+import { mirrorNodeFiles } from '../../lib/roles/mirror-node/role';
+import { EXAMPLES, exampleConfig, tmpDir } from '../support/fixtures';
 import { describeWith, run } from '../support/tools';
 
-describeWith(['shellcheck'], 'shellcheck on every script a node runs', () => {
-  it('ships exactly the scripts in assets/', () => {
-    const onDisk = fs
-      .readdirSync(ASSETS_DIR, { withFileTypes: true })
-      .filter((e) => e.isFile() && fs.readFileSync(path.join(ASSETS_DIR, e.name), 'utf8').startsWith('#!/bin/bash'))
-      .map((e) => e.name);
-    expect([...ASSET_SCRIPTS].sort()).toEqual(onDisk.sort());
-  });
+/** Every bash script in assets/: what some role or host ships. */
+const SCRIPTS = fs
+  .readdirSync(ASSETS_DIR, { withFileTypes: true })
+  .filter((e) => e.isFile() && fs.readFileSync(path.join(ASSETS_DIR, e.name), 'utf8').startsWith('#!/bin/bash'))
+  .map((e) => e.name)
+  .sort();
 
-  it.each([...ASSET_SCRIPTS])('%s is shellcheck-clean', (script) => {
+describe('what a mirror node ships from assets/', () => {
+  it.each(EXAMPLES)('examples/%s.yaml: the node\'s and the host\'s scripts, not the master\'s mirror-publish', (example) => {
+    const shipped = mirrorNodeFiles(exampleConfig(example)).filter((f) => f.asset).map((f) => path.basename(f.path)).sort();
+    expect(shipped).toEqual(['mirror-post-sync', 'mirror-sync', 'mirrorfleet-apache-setup', 'mirrorfleet-cert', 'mirrorfleet-cert-deploy', 'mirrorfleet-provision', 'mirrorfleet-provision-node']);
+    expect(shipped.every((s) => SCRIPTS.includes(s))).toBe(true);
+  });
+});
+
+describeWith(['shellcheck'], 'shellcheck on every script in assets/', () => {
+  it.each(SCRIPTS)('%s is shellcheck-clean', (script) => {
     const r = run('shellcheck', ['--format=gcc', '--external-sources', path.join(ASSETS_DIR, script)]);
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);

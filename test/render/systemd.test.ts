@@ -1,19 +1,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NodeConfig } from '../../lib/config/node-config';
-import { renderUnits } from '../../lib/render/systemd';
+import { mirrorNodeFiles } from '../../lib/roles/mirror-node/role';
 import { EXAMPLES, exampleConfig, testLayout, tmpDir } from '../support/fixtures';
 import { describeWith, run } from '../support/tools';
 
-/** Writes an example's units the way a node has them (scripts from assets/, so ExecStart resolves). */
+/** Writes an example's units, the role's and the host's, the way a node has them (scripts from assets/, so ExecStart resolves). */
 function writeUnits(config: NodeConfig): { dir: string; files: string[] } {
   const root = tmpDir('units');
   const layout = testLayout(root);
   fs.mkdirSync(layout.systemdDir, { recursive: true });
-  const files = renderUnits(config, layout).map((u) => {
-    const file = path.join(layout.systemdDir, u.name);
-    fs.writeFileSync(file, u.content);
-    return file;
+  const units = mirrorNodeFiles(config, layout).filter((f) => path.dirname(f.path) === layout.systemdDir);
+  expect(units.map((u) => path.basename(u.path))).toContain('mirrorfleet-cert.timer');
+  const files = units.map((u) => {
+    fs.writeFileSync(u.path, u.content);
+    return u.path;
   });
   return { dir: root, files };
 }

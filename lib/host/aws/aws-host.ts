@@ -1,13 +1,15 @@
-import { NodeConfig } from '../../config/node-config';
 import { createHash } from 'node:crypto';
-import { BUNDLE_PATH, UserDataBindings, renderBundle, renderUserData, userDataFiles } from '../user-data';
-import { CLOUDWATCH_AGENT_CONFIG_PATH, CW_METRICS, STATSD_PORT, renderCloudWatchAgentConfig } from './cloudwatch-agent';
-import { DATA_VOLUME_WAIT_SECONDS } from '../data-volume';
 import { NODE_LAYOUT, NodeLayout } from '../../render/layout';
-import { NodeFile } from '../../render/node-files';
+import { BUNDLE_PATH, renderBundle } from '../bundle';
+import { DATA_VOLUME_WAIT_SECONDS } from '../data-volume';
+import { HostFile } from '../files';
+import { HostSpec } from '../host';
+import { CW_METRICS } from '../metrics';
+import { UserDataBindings, renderUserData, userDataFiles } from '../user-data';
+import { CLOUDWATCH_AGENT_CONFIG_PATH, STATSD_PORT, renderCloudWatchAgentConfig } from './cloudwatch-agent';
 
 /*
- * What only an AWS node runs, added to the same user data as every other node file:
+ * What only an AWS host runs, added to the same user data as every other host file:
  * - the bundle comes from S3 (a CDK asset), fetched with Debian's awscli and checked against
  *   its sha256, since it no longer fits EC2's 16 KB of user data (docs/adr/0011);
  * - a longer wait for the data volume, which EC2 attaches after the instance starts;
@@ -39,34 +41,43 @@ export interface AwsDeployRefs {
 /** Fetches the bundle, and keeps it only if it is the one this user data was rendered with. */
 export const FETCH_BUNDLE = 'if ! { aws s3 cp --only-show-errors --region "$3" "s3://$2" "$1" && echo "$4  $1" | sha256sum -c --quiet; }; then rm -f "$1"; exit 1; fi';
 
-/** The node's bundle with the AWS files in it: the S3 asset behind fetchBundle. */
-export function renderAwsBundle(c: NodeConfig, l: NodeLayout = NODE_LAYOUT): Buffer {
-  return renderBundle(userDataFiles(c, { extraFiles: renderAwsNodeFiles(c, l) }));
+/**
+ * Everything an AWS host needs from one render: its files (the role's, the host's, the AWS
+ * additions), the bundle the CDK ships as an S3 asset, its sha256 and the user data that fetches
+ * and checks it. Rendered once per synth; the construct fills the deploy-time values in.
+ */
+export interface AwsHostRender {
+  readonly files: readonly HostFile[];
+  readonly bundle: Buffer;
+  readonly bundleSha256: string;
+  userData(refs: AwsDeployRefs): string;
 }
 
-/** The user-data bindings of an AWS node. */
-export function awsUserDataBindings(c: NodeConfig, l: NodeLayout, refs: AwsDeployRefs): UserDataBindings {
-  const dataDevice = `${EBS_DEVICE_PREFIX}${refs.volumeIdDigits}`;
-  const sha256 = createHash('sha256').update(renderAwsBundle(c, l)).digest('hex');
+export function renderAwsHost(h: HostSpec, l: NodeLayout = NODE_LAYOUT): AwsHostRender {
+  const extraFiles = renderAwsHostFiles(h, l);
+  const files = userDataFiles(h, { extraFiles });
+  const bundle = renderBundle(files);
+  const bundleSha256 = createHash('sha256').update(bundle).digest('hex');
+  return { files, bundle, bundleSha256, userData: (refs) => renderUserData(h, awsUserDataBindings(l, refs, bundleSha256, extraFiles), files) };
+}
+
+/** The user-data bindings of an AWS host whose bundle has this sha256. */
+function awsUserDataBindings(l: NodeLayout, refs: AwsDeployRefs, bundleSha256: string, extraFiles: readonly HostFile[]): UserDataBindings {
   return {
-    dataDevice,
-    extraFiles: renderAwsNodeFiles(c, l),
+    dataDevice: `${EBS_DEVICE_PREFIX}${refs.volumeIdDigits}`,
+    extraFiles,
     extraPackages: ['awscli'],
     // EC2 attaches the data volume after the instance starts.
     dataVolumeWaitSeconds: DATA_VOLUME_WAIT_SECONDS.aws,
-    fetchBundle: [['sh', '-c', FETCH_BUNDLE, 'fetch-bundle', BUNDLE_PATH, `${refs.bundleBucket}/${refs.bundleKey}`, refs.region, sha256]],
+    fetchBundle: [['sh', '-c', FETCH_BUNDLE, 'fetch-bundle', BUNDLE_PATH, `${refs.bundleBucket}/${refs.bundleKey}`, refs.region, bundleSha256]],
     extraRuncmd: [[awsScriptPath(l), 'setup']],
   };
 }
 
-/** The AWS user data: small (the bundle comes from S3), so it stays far below EC2's 16 KB. */
-export function renderAwsUserData(c: NodeConfig, refs: AwsDeployRefs, l: NodeLayout = NODE_LAYOUT): string {
-  return renderUserData(c, awsUserDataBindings(c, l, refs));
-}
-
-export function renderAwsNodeFiles(c: NodeConfig, l: NodeLayout): NodeFile[] {
+/** The files only an AWS host has: the CloudWatch agent's config, mirrorfleet-aws and its units. */
+export function renderAwsHostFiles(h: HostSpec, l: NodeLayout): HostFile[] {
   return [
-    { path: CLOUDWATCH_AGENT_CONFIG_PATH, content: renderCloudWatchAgentConfig(c), mode: '0644' },
+    { path: CLOUDWATCH_AGENT_CONFIG_PATH, content: renderCloudWatchAgentConfig(h.dataVolume.mountPoint), mode: '0644' },
     { path: awsScriptPath(l), content: renderAwsScript(l), mode: '0755' },
     { path: `${l.systemdDir}/${AWS_UNITS.metrics}`, content: metricsUnit(l), mode: '0644' },
     { path: `${l.systemdDir}/${AWS_UNITS.reapply}`, content: reapplyUnit(l), mode: '0644' },

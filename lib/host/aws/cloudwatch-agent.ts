@@ -1,5 +1,4 @@
-import { NodeConfig, TreeConfig } from '../../config/node-config';
-import { scheduleIntervalMinutes } from '../../config/schedule';
+import { TreeConfig } from '../../config/node-config';
 
 /*
  * The node's metrics on CloudWatch (N20, N21) and when they mean trouble. The CloudWatch agent
@@ -10,16 +9,6 @@ import { scheduleIntervalMinutes } from '../../config/schedule';
 
 export const CW_NAMESPACE = 'MirrorFleet';
 export const STATSD_PORT = 8125;
-
-export const CW_METRICS = {
-  diskUsedPercent: 'disk_used_percent',
-  memUsedPercent: 'mem_used_percent',
-  /** Seconds since the tree's last successful sync (absent until the first one). */
-  syncAge: 'mirrorfleet_sync_age_seconds',
-  syncSuccess: 'mirrorfleet_sync_success',
-  hookFailures: 'mirrorfleet_sync_hook_failures',
-  certDaysLeft: 'mirrorfleet_cert_days_left',
-} as const;
 
 /** Debian's EC2 images have an ext4 root file system; the agent reports it as a dimension. */
 export const ROOT_FSTYPE = 'ext4';
@@ -36,30 +25,17 @@ export const metricDimensions = {
   cert: () => ({ metric_type: 'gauge' }),
 };
 
-/** Alarm thresholds (N20, N21). */
-export const ALARMS = {
-  /** Two steps on the data volume: time to plan, then act before a sync fails (N15 stops it). */
-  dataDiskWarningPercent: 80,
-  dataDiskCriticalPercent: 90,
-  rootDiskPercent: 90,
-  /** certbot renews at 30 days left: 21 means a week of failed renewals. */
-  certDaysLeft: 21,
-} as const;
-
-/** A tree is stale after one missed run plus an hour for the run itself: 2 intervals + 60 min. */
-export const syncAgeAlarmSeconds = (t: TreeConfig) => (2 * scheduleIntervalMinutes(t.schedule) + 60) * 60;
-
 export const CLOUDWATCH_AGENT_CONFIG_PATH = '/etc/mirrorfleet/cloudwatch-agent.json';
 
 /** The agent's JSON config: disk of root and data volume, memory, and the StatsD listener. */
-export function renderCloudWatchAgentConfig(c: NodeConfig): string {
+export function renderCloudWatchAgentConfig(dataMountPoint: string): string {
   const config = {
     agent: { metrics_collection_interval: 60, run_as_user: 'cwagent' },
     metrics: {
       namespace: CW_NAMESPACE,
       append_dimensions: { InstanceId: '${aws:InstanceId}' },
       metrics_collected: {
-        disk: { resources: ['/', c.storage.mountPoint], measurement: ['used_percent'], drop_device: true },
+        disk: { resources: ['/', dataMountPoint], measurement: ['used_percent'], drop_device: true },
         mem: { measurement: ['used_percent'] },
         statsd: { service_address: `127.0.0.1:${STATSD_PORT}`, metrics_collection_interval: 60, metrics_aggregation_interval: 60 },
       },

@@ -1,8 +1,8 @@
-import { NodeConfig } from '../../config/node-config';
-import { UserDataBindings, renderUserData } from '../user-data';
-import { DATA_VOLUME_WAIT_SECONDS } from '../data-volume';
 import { NODE_LAYOUT, NodeLayout } from '../../render/layout';
-import { NodeFile } from '../../render/node-files';
+import { DATA_VOLUME_WAIT_SECONDS } from '../data-volume';
+import { HostFile } from '../files';
+import { HostSpec } from '../host';
+import { UserDataBindings, renderUserData } from '../user-data';
 import {
   NODE_EXPORTER_PACKAGE,
   NODE_EXPORTER_SERVICE,
@@ -11,7 +11,7 @@ import {
   nodeMetricsPath,
   renderNodeExporterDropIn,
   renderNodeExporterEnv,
-  renderNodeMetrics,
+
 } from './node-exporter';
 
 /*
@@ -23,11 +23,16 @@ import {
 /** Hetzner volumes appear under their id (https://docs.hetzner.com/cloud/volumes/overview). */
 export const hcloudVolumeDevice = (volumeId: string) => `/dev/disk/by-id/scsi-0HC_Volume_${volumeId}`;
 
-export function renderHcloudNodeFiles(c: NodeConfig, l: NodeLayout): NodeFile[] {
+/** What Hetzner's monitoring needs on the host; no metricsCidrs keeps node_exporter on loopback. */
+export interface HcloudMonitoring {
+  readonly metricsCidrs: readonly string[];
+}
+
+export function renderHcloudHostFiles(h: HostSpec, m: HcloudMonitoring, l: NodeLayout): HostFile[] {
   return [
-    { path: nodeExporterEnvPath(l), content: renderNodeExporterEnv(c, l), mode: '0644' },
+    { path: nodeExporterEnvPath(l), content: renderNodeExporterEnv(m.metricsCidrs.length > 0, l), mode: '0644' },
     { path: nodeExporterDropInPath(l), content: renderNodeExporterDropIn(l), mode: '0644' },
-    { path: nodeMetricsPath(l), content: renderNodeMetrics(c), mode: '0644' },
+    { path: nodeMetricsPath(l), content: h.role.staticMetrics, mode: '0644' },
   ];
 }
 
@@ -35,10 +40,10 @@ export function renderHcloudNodeFiles(c: NodeConfig, l: NodeLayout): NodeFile[] 
  * The user-data bindings of a Hetzner node. node_exporter is installed after the bundle is
  * extracted, so its first start already reads our drop-in (never listening on every address).
  */
-export function hcloudUserDataBindings(c: NodeConfig, dataDevice: string, l: NodeLayout = NODE_LAYOUT): UserDataBindings {
+export function hcloudUserDataBindings(h: HostSpec, m: HcloudMonitoring, dataDevice: string, l: NodeLayout = NODE_LAYOUT): UserDataBindings {
   return {
     dataDevice,
-    extraFiles: renderHcloudNodeFiles(c, l),
+    extraFiles: renderHcloudHostFiles(h, m, l),
     // The volume is attached after the server is created.
     dataVolumeWaitSeconds: DATA_VOLUME_WAIT_SECONDS.hcloud,
     extraRuncmd: [
@@ -50,7 +55,7 @@ export function hcloudUserDataBindings(c: NodeConfig, dataDevice: string, l: Nod
   };
 }
 
-/** The #cloud-config of a Hetzner node whose data volume is at `dataDevice`. */
-export function renderHcloudUserData(c: NodeConfig, dataDevice: string, l: NodeLayout = NODE_LAYOUT): string {
-  return renderUserData(c, hcloudUserDataBindings(c, dataDevice, l));
+/** The #cloud-config of a Hetzner host whose data volume is at `dataDevice`. */
+export function renderHcloudUserData(h: HostSpec, m: HcloudMonitoring, dataDevice: string, l: NodeLayout = NODE_LAYOUT): string {
+  return renderUserData(h, hcloudUserDataBindings(h, m, dataDevice, l));
 }

@@ -1,6 +1,5 @@
 import { NODE_EXPORTER_PORT } from '../../config/hcloud';
-import { NodeConfig } from '../../config/node-config';
-import { scheduleIntervalMinutes } from '../../config/schedule';
+
 import { NodeLayout } from '../../render/layout';
 
 /*
@@ -22,14 +21,14 @@ export const nodeMetricsPath = (l: NodeLayout) => `${l.metricsDir}/mirrorfleet_n
  * unless Prometheus servers are listed (then on every address, IPv4 and IPv6, and the cloud
  * firewall opens the port to those servers alone).
  */
-export function nodeExporterArgs(c: NodeConfig, l: NodeLayout, listen?: readonly string[]): string[] {
-  const addresses = listen ?? (c.hcloud.metricsCidrs.length > 0 ? [`:${NODE_EXPORTER_PORT}`] : [`127.0.0.1:${NODE_EXPORTER_PORT}`, `[::1]:${NODE_EXPORTER_PORT}`]);
+export function nodeExporterArgs(openToPrometheus: boolean, l: NodeLayout, listen?: readonly string[]): string[] {
+  const addresses = listen ?? (openToPrometheus ? [`:${NODE_EXPORTER_PORT}`] : [`127.0.0.1:${NODE_EXPORTER_PORT}`, `[::1]:${NODE_EXPORTER_PORT}`]);
   return [`--collector.textfile.directory=${l.metricsDir}`, ...addresses.map((a) => `--web.listen-address=${a}`)];
 }
 
-export function renderNodeExporterEnv(c: NodeConfig, l: NodeLayout, listen?: readonly string[]): string {
+export function renderNodeExporterEnv(openToPrometheus: boolean, l: NodeLayout, listen?: readonly string[]): string {
   return `# mirrorfleet: prometheus-node-exporter settings (N21), read through ${nodeExporterDropInPath(l)}.
-ARGS="${nodeExporterArgs(c, l, listen).join(' ')}"
+ARGS="${nodeExporterArgs(openToPrometheus, l, listen).join(' ')}"
 `;
 }
 
@@ -44,17 +43,4 @@ export function renderNodeExporterDropIn(l: NodeLayout): string {
 EnvironmentFile=
 EnvironmentFile=${nodeExporterEnvPath(l)}
 `;
-}
-
-/** The figures the alert rules compare against, as textfile metrics. */
-export function renderNodeMetrics(c: NodeConfig): string {
-  const lines = [
-    '# HELP mirrorfleet_sync_interval_seconds The tree\'s sync schedule interval, from mirror.yaml.',
-    '# TYPE mirrorfleet_sync_interval_seconds gauge',
-    ...c.trees.map((t) => `mirrorfleet_sync_interval_seconds{tree="${t.name}"} ${scheduleIntervalMinutes(t.schedule) * 60}`),
-    '# HELP mirrorfleet_data_volume_info The mount point of the data volume that holds the trees.',
-    '# TYPE mirrorfleet_data_volume_info gauge',
-    `mirrorfleet_data_volume_info{mountpoint="${c.storage.mountPoint}"} 1`,
-  ];
-  return `${lines.join('\n')}\n`;
 }

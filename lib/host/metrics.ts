@@ -1,0 +1,59 @@
+/*
+ * One table of the metrics hosts write and of when they mean trouble (N20, N21). The node's
+ * scripts write these names as node_exporter textfiles; on AWS mirrorfleet-aws turns some of them
+ * into StatsD gauges for CloudWatch (docs/adr/0009) and the CDK alarms watch those; on Hetzner the
+ * Prometheus rules in assets/prometheus/ watch the textfiles. test/host/metrics.test.ts holds the
+ * scripts, the alarms and the rules against this table, so they cannot drift apart.
+ */
+
+/** Textfile metrics, by the script (or renderer) that writes them. */
+export const TEXTFILE_METRICS = {
+  /** assets/mirror-sync, one series per tree. */
+  sync: [
+    'mirrorfleet_sync_last_attempt_timestamp_seconds',
+    'mirrorfleet_sync_last_success_timestamp_seconds',
+    'mirrorfleet_sync_duration_seconds',
+    'mirrorfleet_sync_bytes_received',
+    'mirrorfleet_sync_files_transferred',
+    'mirrorfleet_sync_files_deleted',
+    'mirrorfleet_sync_success',
+    'mirrorfleet_sync_outcome',
+  ],
+  /** assets/mirror-post-sync. */
+  hooks: ['mirrorfleet_sync_hook_failures'],
+  /** assets/mirrorfleet-cert-deploy. */
+  certificate: ['mirrorfleet_cert_not_after_timestamp_seconds'],
+  /** A role's static metrics (HostRole.staticMetrics): what the alert rules compare against. */
+  static: ['mirrorfleet_sync_interval_seconds', 'mirrorfleet_data_volume_info'],
+} as const;
+
+export type MetricName = (typeof TEXTFILE_METRICS)[keyof typeof TEXTFILE_METRICS][number];
+export const ALL_TEXTFILE_METRICS: readonly MetricName[] = Object.values(TEXTFILE_METRICS).flat();
+
+/** What CloudWatch sees: the agent's own disk and memory metrics, and gauges mirrorfleet-aws derives from the textfiles. */
+export const CW_METRICS = {
+  diskUsedPercent: 'disk_used_percent',
+  memUsedPercent: 'mem_used_percent',
+  /** Seconds since the tree's last successful sync (absent until the first one). */
+  syncAge: 'mirrorfleet_sync_age_seconds',
+  syncSuccess: 'mirrorfleet_sync_success',
+  hookFailures: 'mirrorfleet_sync_hook_failures',
+  certDaysLeft: 'mirrorfleet_cert_days_left',
+} as const;
+
+/** Alarm thresholds, the same on both clouds (N20, N21). */
+export const THRESHOLDS = {
+  /** Two steps on the data volume: time to plan, then act before a sync fails (N15 stops it). */
+  dataDiskWarningPercent: 80,
+  dataDiskCriticalPercent: 90,
+  rootDiskPercent: 90,
+  /** certbot renews at 30 days left: 21 means a week of failed renewals; 7 is the last call. */
+  certDaysLeft: 21,
+  certDaysCritical: 7,
+  /** A tree is stale after this many missed intervals plus an hour for the run itself. */
+  syncAgeIntervals: 2,
+  syncAgeGraceMinutes: 60,
+} as const;
+
+/** A tree is stale after two missed runs plus an hour: 2 intervals + 60 min, in seconds. */
+export const syncAgeAlarmSeconds = (intervalMinutes: number) => (THRESHOLDS.syncAgeIntervals * intervalMinutes + THRESHOLDS.syncAgeGraceMinutes) * 60;

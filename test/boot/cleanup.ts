@@ -31,7 +31,6 @@ async function runStep(step: { name: string; fn: () => void | Promise<void> }): 
   try {
     await step.fn();
   } catch (e) {
-    // eslint-disable-next-line no-console
     console.error(`  cleanup: ${step.name}: ${(e as Error).message}`);
   }
 }

@@ -11,7 +11,6 @@ import { Results } from './results';
 import { scratch, startWorld } from './scenario';
 import { quote } from './sh';
 
-/* eslint-disable no-console */
 
 /**
  * Negative cases: user data that breaks at boot must make the boot test fail with the node's

@@ -1,6 +1,5 @@
 import { quote } from './sh';
 
-/* eslint-disable no-console */
 
 /**
  * The boot test's own reporting: named checks that pass or fail with the evidence quoted, the

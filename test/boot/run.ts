@@ -18,7 +18,6 @@ import { runExample } from './scenario';
 import { hasCommand } from './sh';
 import { runVm } from './vm';
 
-/* eslint-disable no-console */
 
 const NEEDS: Record<string, string> = {
   mmdebstrap: 'mmdebstrap',

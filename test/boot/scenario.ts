@@ -19,7 +19,6 @@ import { TREES, TreeSpec, diffManifests, manifest, sha256, writeTree } from './t
 import { World } from './world';
 import { fedoraStandIns, reportCheckins } from './stand-ins';
 
-/* eslint-disable no-console */
 
 export const KEEP = process.env.MIRRORFLEET_BOOT_KEEP === '1';
 

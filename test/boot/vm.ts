@@ -17,7 +17,6 @@ import { TREES } from './trees';
 import { installResolver } from './vm-resolver';
 import { ACME_PORT, PROXY_PORT, UPSTREAM_RSYNC_PORT, World } from './world';
 
-/* eslint-disable no-console */
 
 /**
  * `npm run test:boot:vm` (opt-in): the same user data under qemu-system-x86_64 with Debian's

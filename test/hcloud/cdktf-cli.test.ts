@@ -28,7 +28,6 @@ function synth(name: string, extraEnv: Record<string, string> = {}, args: string
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
-    // eslint-disable-next-line no-control-regex
     child.on('close', (status) => resolve({ status, output: output.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ''), outdir, seconds: (Date.now() - started) / 1000 }));
   });
 }
@@ -59,7 +58,6 @@ describe('npx cdktf synth, offline', () => {
   it('synthesizes the default example (examples/xcp-ng.yaml)', () => {
     expect(runs.default.output).toContain('Generated Terraform code for the stacks: mirrorfleet-mirror-example-org');
     expect(runs.default.status).toBe(0);
-    // eslint-disable-next-line no-console
     console.log(`cdktf synth of the default example: ${runs.default.seconds.toFixed(1)} s`);
   });
 

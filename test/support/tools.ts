@@ -54,7 +54,6 @@ export function describeWith(commands: readonly string[], name: string, body: ()
     });
     return;
   }
-  // eslint-disable-next-line no-console
   console.warn(`skipped: ${message}`);
   describe.skip(name, body);
 }

@@ -5,6 +5,8 @@ import { CERT_NAME, NODE_LAYOUT, SYNC_USER, acmeWebroot, treeConfPath } from '..
 import { ASSETS_DIR } from '../../lib/host/files';
 import { renderNodeFiles } from '../../lib/render/node-files';
 import { renderUnits, syncUnitName } from '../../lib/render/systemd';
+import { certificateUnits } from '../../lib/host/certificate';
+import { nodeCertificate } from '../../lib/roles/mirror-node/role';
 import { Example, exampleConfig } from '../support/fixtures';
 import { assess } from './assess';
 import { cleanup } from './cleanup';
@@ -213,6 +215,9 @@ function globMatch(pattern: string, rel: string): boolean {
 
 async function firstCertificateAttempt(c: Ctx): Promise<void> {
   const { results, node, world } = c;
+  // The retry timer may be running an attempt right now (OnBootSec=30s can fall seconds after the
+  // first attempt provisioning starts): read the states between attempts, not during one.
+  for (let i = 0; i < 40 && unitProps(node, 'mirrorfleet-cert.service', ['ActiveState']).ActiveState === 'activating'; i++) await sleep(250);
   const p = unitProps(node, 'mirrorfleet-cert.service', ['Result', 'ExecMainStatus', 'ExecMainStartTimestamp']);
   const journal = unitJournal(node, 'mirrorfleet-cert.service', 30);
   const selfCheck = new RegExp(`${HELD_BACK.source}: .* does not serve`);
@@ -590,7 +595,8 @@ async function stateChecks(c: Ctx, when: string): Promise<void> {
     { unit: 'apache2.service', unitFile: 'enabled', active: ['active/running'] },
     ...(config.rsync.enabled ? [{ unit: 'rsync.service', unitFile: 'enabled' as const, active: ['active/running'] }] : []),
     ...(config.https.enabled ? [{ unit: 'certbot.timer', unitFile: 'enabled' as const, active: ['active/waiting'] }] : []),
-    ...renderUnits(config, NODE_LAYOUT).map((u) => ({ unit: u.name, ...expectedState(u.name, u.enable) })),
+    // The role's units and the host's (the certificate's), as the product declares them.
+    ...[...renderUnits(config, NODE_LAYOUT), ...(c.config.https.enabled ? certificateUnits(nodeCertificate(config)!, NODE_LAYOUT) : [])].map((u) => ({ unit: u.name, ...expectedState(u.name, u.enable) })),
   ];
   const bad: string[] = [];
   const summary: string[] = [];

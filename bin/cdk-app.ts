@@ -1,26 +1,36 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { IngressPolicy, MirrorNodeStack, stackNameFor } from '../constructs/aws';
+import { IngressPolicy, MasterStack, MirrorNodeStack, masterStackNameFor, stackNameFor } from '../constructs/aws';
 import { checkAws } from '../lib/config/aws';
 import { loadConfigFile } from '../lib/config/load';
 import { MirrorConfigError } from '../lib/config/problems';
+import { loadProjectFile, onMaster } from '../lib/project/project';
+import { checkMasterFirewallAws } from '../lib/roles/master/limits';
 
 /*
- * The AWS app: one mirror node from a mirror.yaml (-c config=PATH, else $MIRROR_CONFIG, else the
- * default example). A bad config prints every problem as FILE:LINE:COL and exits 1 before any
- * construct exists; cdk-nag's AwsSolutions pack then checks what was built.
+ * The AWS app. A mirror node from a mirror.yaml (-c config=PATH, else $MIRROR_CONFIG, else the
+ * default example), or a project's side from a project.yaml (-c project=PATH, else
+ * $PROJECT_CONFIG): its master. A bad file prints every problem as FILE:LINE:COL and exits 1
+ * before any construct exists; cdk-nag's AwsSolutions pack and the ingress policy then check
+ * what was built.
  */
 const app = new App();
-const file: string = app.node.tryGetContext('config') ?? process.env.MIRROR_CONFIG ?? 'examples/xcp-ng.yaml';
-let config;
+const projectFile: string | undefined = app.node.tryGetContext('project') ?? process.env.PROJECT_CONFIG;
 try {
-  config = loadConfigFile(file, [checkAws]);
+  if (projectFile) {
+    const project = loadProjectFile(projectFile, [onMaster(checkAws), checkMasterFirewallAws]);
+    const env = { account: project.master.node.aws.account, region: project.master.node.aws.region };
+    new MasterStack(app, masterStackNameFor(project), { project, env });
+  } else {
+    const file: string = app.node.tryGetContext('config') ?? process.env.MIRROR_CONFIG ?? 'examples/xcp-ng.yaml';
+    const config = loadConfigFile(file, [checkAws]);
+    new MirrorNodeStack(app, stackNameFor(config), { config, env: { account: config.aws.account, region: config.aws.region } });
+  }
 } catch (e) {
   if (!(e instanceof MirrorConfigError)) throw e;
   process.stderr.write(`${e.message}\n`);
   process.exit(1);
 }
-new MirrorNodeStack(app, stackNameFor(config), { config, env: { account: config.aws.account, region: config.aws.region } });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new IngressPolicy());
 app.synth();

@@ -9,3 +9,7 @@ export { HostFirewall } from './host-firewall';
 export { IngressPolicy } from './ingress-policy';
 export { HostInstanceRole } from './host-role';
 export { HostUserData } from './host-user-data';
+export { Master } from './master';
+export type { MasterProps } from './master';
+export { MasterStack, masterStackNameFor } from './master-stack';
+export type { MasterStackProps } from './master-stack';

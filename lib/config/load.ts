@@ -57,11 +57,12 @@ export function parseConfig(text: string, file = 'mirror.yaml', checks: readonly
   return config;
 }
 
-function issueToProblems(issue: z.core.$ZodIssue, input: unknown): Problem[] {
+/** One schema issue as loader problems; `root` is the schema the path starts from (mirror.yaml's by default). */
+export function issueToProblems(issue: z.core.$ZodIssue, input: unknown, root: z.core.$ZodType = configSchema): Problem[] {
   const path = issue.path as (string | number)[];
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const known = knownKeys(path);
+      const known = knownKeys(path, root);
       return issue.keys.map((key) => {
         const guess = didYouMean(key, known);
         return {
@@ -74,7 +75,7 @@ function issueToProblems(issue: z.core.$ZodIssue, input: unknown): Problem[] {
     }
     case 'invalid_type': {
       // Objects say which keys they take, rather than a generic "a mapping".
-      const allowed = issue.expected === 'object' ? `a mapping with the keys ${knownKeys(path).join(', ')}` : issue.message;
+      const allowed = issue.expected === 'object' ? `a mapping with the keys ${knownKeys(path, root).join(', ')}` : issue.message;
       if (input === undefined) return [{ path, shown: 'missing', allowed: `required: ${allowed}` }];
       return [{ path, allowed }];
     }
@@ -87,13 +88,13 @@ function issueToProblems(issue: z.core.$ZodIssue, input: unknown): Problem[] {
   }
 }
 
-function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+export function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
   return path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined), root);
 }
 
 /** The keys the schema allows at a path, for unknown-key messages. */
-function knownKeys(path: readonly (string | number)[]): string[] {
-  let schema: z.core.$ZodType | undefined = configSchema;
+function knownKeys(path: readonly (string | number)[], root: z.core.$ZodType): string[] {
+  let schema: z.core.$ZodType | undefined = root;
   for (const key of [...path, null]) {
     while (schema && ['optional', 'default', 'nullable'].includes(schema._zod.def.type)) {
       schema = (schema._zod.def as unknown as { innerType: z.core.$ZodType }).innerType;
@@ -106,7 +107,7 @@ function knownKeys(path: readonly (string | number)[]): string[] {
   return shape ? Object.keys(shape) : [];
 }
 
-function sortByPosition(lines: string[]): string[] {
+export function sortByPosition(lines: string[]): string[] {
   const key = (l: string) => {
     const m = /:(\d+):(\d+) /.exec(l);
     return m ? Number(m[1]) * 10000 + Number(m[2]) : 0;

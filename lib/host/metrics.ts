@@ -25,6 +25,15 @@ export const TEXTFILE_METRICS = {
   certificate: ['mirrorfleet_cert_not_after_timestamp_seconds'],
   /** A role's static metrics (HostRole.staticMetrics): what the alert rules compare against. */
   static: ['mirrorfleet_sync_interval_seconds', 'mirrorfleet_data_volume_info'],
+  /** assets/mirrorfleet-publish, on a master, one series per tree. */
+  publish: [
+    'mirrorfleet_publish_last_attempt_timestamp_seconds',
+    'mirrorfleet_publish_last_success_timestamp_seconds',
+    'mirrorfleet_publish_success',
+    'mirrorfleet_publish_files',
+  ],
+  /** assets/mirrorfleet-acl, on a master. */
+  acl: ['mirrorfleet_acl_entries', 'mirrorfleet_acl_applied_timestamp_seconds', 'mirrorfleet_acl_poll_success'],
 } as const;
 
 export type MetricName = (typeof TEXTFILE_METRICS)[keyof typeof TEXTFILE_METRICS][number];
@@ -39,6 +48,8 @@ export const CW_METRICS = {
   syncSuccess: 'mirrorfleet_sync_success',
   hookFailures: 'mirrorfleet_sync_hook_failures',
   certDaysLeft: 'mirrorfleet_cert_days_left',
+  /** A master's last publish of a tree: 1 when it worked. */
+  publishSuccess: 'mirrorfleet_publish_success',
 } as const;
 
 /** Alarm thresholds, the same on both clouds (N20, N21). */
@@ -57,3 +68,13 @@ export const THRESHOLDS = {
 
 /** A tree is stale after two missed runs plus an hour: 2 intervals + 60 min, in seconds. */
 export const syncAgeAlarmSeconds = (intervalMinutes: number) => (THRESHOLDS.syncAgeIntervals * intervalMinutes + THRESHOLDS.syncAgeGraceMinutes) * 60;
+
+/** The data volume's mount point as a textfile metric: the disk alert rules find the volume by it. */
+export function renderDataVolumeInfo(mountPoint: string): string {
+  return [
+    '# HELP mirrorfleet_data_volume_info The mount point of the data volume that holds the trees.',
+    '# TYPE mirrorfleet_data_volume_info gauge',
+    `mirrorfleet_data_volume_info{mountpoint="${mountPoint}"} 1`,
+    '',
+  ].join('\n');
+}

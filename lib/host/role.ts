@@ -15,6 +15,8 @@ export interface SystemUser {
   readonly name: string;
   readonly group: string;
   readonly gecos: string;
+  /** A login shell, for an account that runs a forced command over SSH; default none (nologin). */
+  readonly shell?: string;
 }
 
 export interface HostRole {

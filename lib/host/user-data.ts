@@ -71,5 +71,5 @@ export function renderUserData(h: HostSpec, bindings: UserDataBindings = { dataD
 }
 
 function systemUser(u: SystemUser) {
-  return { name: u.name, gecos: u.gecos, primary_group: u.group, system: true, no_create_home: true, homedir: '/nonexistent', shell: '/usr/sbin/nologin', lock_passwd: true };
+  return { name: u.name, gecos: u.gecos, primary_group: u.group, system: true, no_create_home: true, homedir: '/nonexistent', shell: u.shell ?? '/usr/sbin/nologin', lock_passwd: true };
 }

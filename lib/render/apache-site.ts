@@ -78,7 +78,7 @@ ${acmeAlias(l)}
     AllowOverride None
     Require all granted
     IndexOptions FancyIndexing VersionSort HTMLTable NameWidth=* IgnoreCase SuppressDescription
-    IndexIgnore .~tmp~ lost+found
+    IndexIgnore .~tmp~ lost+found .incoming
 </Directory>
 ${listingDirs(c)}
 # rsync's in-flight files (--delay-updates) are never served (N8).
@@ -88,6 +88,10 @@ ${listingDirs(c)}
 <Directory ${root}/lost+found>
     Require all denied
 </Directory>
+# Hidden directories beside the trees (a master's upload area, M1) are never served.
+<DirectoryMatch "^${root.replace(/[.]/g, '\\.')}/\\.">
+    Require all denied
+</DirectoryMatch>
 
 # Byte-exact content: checksums and Content-Length must match the upstream (N8).
 SetEnv no-gzip 1

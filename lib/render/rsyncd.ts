@@ -15,7 +15,15 @@ const SOCKET_OPTIONS = 'socket options = TCP_NODELAY';
  * The public daemon (/etc/rsyncd.conf, Debian's rsync.service): anonymous, read-only, one module
  * per tree, refusing --checksum (N10). Files the sync staged 0750 are invisible (N17).
  */
-export function renderRsyncdConf(c: NodeConfig, l: NodeLayout): string {
+/**
+ * `aclInclude`: a file of `hosts allow = …` that rsyncd merges at every connection, for a daemon
+ * open to a list that changes without a restart (a master's mirror list, ADR 0026).
+ */
+export interface DaemonAcl {
+  readonly aclInclude?: string;
+}
+
+export function renderRsyncdConf(c: NodeConfig, l: NodeLayout, acl: DaemonAcl = {}): string {
   return `# mirrorfleet: public read-only rsync for ${c.hostname} (N10)
 # Written by mirrorfleet; changes here are lost on the next deploy.
 port = ${l.rsyncPort}
@@ -30,7 +38,7 @@ uid = ${PUBLIC_RSYNC_USER}
 gid = ${PUBLIC_RSYNC_GROUP}
 read only = yes
 list = yes
-max connections = ${c.rsync.maxConnections}
+${aclLines(acl)}max connections = ${c.rsync.maxConnections}
 timeout = 600
 ignore nonreadable = yes
 # -c makes the server read every file it offers: "your server will be *MUCH* happier" (Fedora guide).
@@ -46,7 +54,7 @@ ${modules(c)}`;
  * The tier-1 daemon (N11): a second daemon on its own port, running as a member of the sync
  * group so it can read content staged 0750, open only to the listed downstream mirrors.
  */
-export function renderPrivateRsyncdConf(c: NodeConfig, l: NodeLayout): string | undefined {
+export function renderPrivateRsyncdConf(c: NodeConfig, l: NodeLayout, acl: DaemonAcl = {}): string | undefined {
   const p = c.rsync.private;
   if (!p) return undefined;
   return `# mirrorfleet: tier-1 rsync for downstream mirrors of ${c.hostname} (N11)
@@ -63,16 +71,24 @@ uid = ${TIER1_USER}
 gid = ${SYNC_GROUP}
 read only = yes
 list = no
-# Only the listed mirrors (the firewall carries the same list).
+${acl.aclInclude ? aclLines(acl) : `# Only the listed mirrors (the firewall carries the same list).
 hosts allow = ${p.allow.join(' ')}
 hosts deny = *
-max connections = ${c.rsync.maxConnections}
+`}max connections = ${c.rsync.maxConnections}
 timeout = 600
 refuse options = checksum
 dont compress = *
 ${SOCKET_OPTIONS}
 exclude = ${DAEMON_EXCLUDES}
 ${modules(c)}`;
+}
+
+/** Everyone refused but the addresses the merged file allows (rsyncd re-reads both per connection). */
+function aclLines(acl: DaemonAcl): string {
+  return acl.aclInclude ? `# Only the listed hosts, from a file mirrorfleet-acl keeps current (the firewall carries the same list).
+hosts deny = *
+&merge ${acl.aclInclude}
+` : '';
 }
 
 function modules(c: NodeConfig): string {

@@ -73,7 +73,7 @@ WantedBy=timers.target
   ];
 }
 
-function tier1Units(c: NodeConfig): UnitFile[] {
+export function tier1Units(c: NodeConfig): UnitFile[] {
   if (!c.rsync.private) return [];
   return [
     {
@@ -99,7 +99,7 @@ WantedBy=multi-user.target
 }
 
 /** Per-source connection caps (N5) live in their own nftables table, loaded at boot. */
-function firewallUnits(c: NodeConfig, l: NodeLayout): UnitFile[] {
+export function firewallUnits(c: NodeConfig, l: NodeLayout): UnitFile[] {
   if (c.http.perIpConnectionLimit === undefined) return [];
   return [
     {
@@ -128,7 +128,7 @@ WantedBy=multi-user.target
 }
 
 /** A declared bitflip (N17): the staged directories become world-readable at the given time. */
-function bitflipUnits(c: NodeConfig): UnitFile[] {
+export function bitflipUnits(c: NodeConfig): UnitFile[] {
   return c.bitflips.flatMap((b, i) => {
     const dir = `${c.storage.mountPoint}/${b.path}`;
     const zone = b.at.endsWith(' UTC') ? 'UTC' : c.timezone;

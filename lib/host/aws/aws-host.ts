@@ -146,7 +146,7 @@ gauges() {
     split($1, p, /[{}"]/)
     if (p[1] == "mirrorfleet_sync_last_success_timestamp_seconds" && $2 > 0)
       printf "${m.syncAge}:%d|g|#tree:%s\\n", (now > $2 ? now - $2 : 0), p[3]
-    else if (p[1] == "${m.syncSuccess}" || p[1] == "${m.hookFailures}")
+    else if (p[1] == "${m.syncSuccess}" || p[1] == "${m.hookFailures}" || p[1] == "${m.publishSuccess}")
       printf "%s:%d|g|#tree:%s\\n", p[1], $2, p[3]
     else if (p[1] == "mirrorfleet_cert_not_after_timestamp_seconds")
       printf "${m.certDaysLeft}:%.2f|g\\n", ($2 > now ? ($2 - now) / 86400 : 0)

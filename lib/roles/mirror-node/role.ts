@@ -3,7 +3,7 @@ import { scheduleIntervalMinutes } from '../../config/schedule';
 import type { CertificateSettings } from '../../host/certificate';
 import type { HostFile } from '../../host/files';
 import { HostSpec, hostFiles } from '../../host/host';
-import { TEXTFILE_METRICS } from '../../host/metrics';
+import { TEXTFILE_METRICS, renderDataVolumeInfo } from '../../host/metrics';
 import type { HostRole } from '../../host/role';
 import { UserDataBindings, renderUserData } from '../../host/user-data';
 import { NODE_LAYOUT, NodeLayout, SYNC_GROUP, SYNC_USER, TIER1_USER } from '../../render/layout';
@@ -68,11 +68,8 @@ export function renderNodeStaticMetrics(c: NodeConfig): string {
     '# HELP mirrorfleet_sync_interval_seconds The tree\'s sync schedule interval, from mirror.yaml.',
     '# TYPE mirrorfleet_sync_interval_seconds gauge',
     ...c.trees.map((t) => `mirrorfleet_sync_interval_seconds{tree="${t.name}"} ${scheduleIntervalMinutes(t.schedule) * 60}`),
-    '# HELP mirrorfleet_data_volume_info The mount point of the data volume that holds the trees.',
-    '# TYPE mirrorfleet_data_volume_info gauge',
-    `mirrorfleet_data_volume_info{mountpoint="${c.storage.mountPoint}"} 1`,
   ];
-  return `${lines.join('\n')}\n`;
+  return `${lines.join('\n')}\n${renderDataVolumeInfo(c.storage.mountPoint)}`;
 }
 
 /** Every file a mirror node installs: the role's and the host's (the cloud's are added by lib/host/aws, lib/host/hcloud). */

@@ -1,24 +1,36 @@
 /**
  * The Hetzner Cloud app (P2): `npx cdktf synth` synthesizes examples/xcp-ng.yaml,
- * `MIRROR_CONFIG=mirror.yaml npx cdktf synth` (or deploy) any other config.
+ * `MIRROR_CONFIG=mirror.yaml npx cdktf synth` (or deploy) any other config, and
+ * `PROJECT_CONFIG=project.yaml npx cdktf synth` a project's master.
  * A config problem is printed as FILE:LINE:COL lines and the app exits 1 before synthesizing;
  * a policy error (constructs/hcloud/policy) fails the synth before cdk.tf.json is written.
  */
 import * as path from 'node:path';
 import { App } from 'cdktf';
+import { HcloudMasterStack, hcloudMasterStackName } from '../constructs/hcloud/master-stack';
 import { HcloudMirrorStack, hcloudStackName, refuseStacksWithErrors } from '../constructs/hcloud/mirror-stack';
 import { checkHcloud } from '../lib/config/hcloud';
 import { loadConfigFile } from '../lib/config/load';
 import { MirrorConfigError } from '../lib/config/problems';
+import { loadProjectFile, onMaster } from '../lib/project/project';
+import { checkMasterFirewallHcloud } from '../lib/roles/master/limits';
 
 const DEFAULT_CONFIG = path.join(__dirname, '..', 'examples', 'xcp-ng.yaml');
 
 function main(): void {
   // Shown relative to the working directory, as the user typed it.
+  const projectFile = process.env.PROJECT_CONFIG;
   const file = process.env.MIRROR_CONFIG || path.relative(process.cwd(), DEFAULT_CONFIG);
-  let config;
+  // Every file is read and checked before the app exists: a bad one leaves nothing on disk.
+  let build: (app: App) => void;
   try {
-    config = loadConfigFile(file, [checkHcloud]);
+    if (projectFile) {
+      const project = loadProjectFile(projectFile, [onMaster(checkHcloud), checkMasterFirewallHcloud]);
+      build = (app) => new HcloudMasterStack(app, hcloudMasterStackName(project), { project });
+    } else {
+      const config = loadConfigFile(file, [checkHcloud]);
+      build = (app) => new HcloudMirrorStack(app, hcloudStackName(config), { config });
+    }
   } catch (e) {
     if (e instanceof MirrorConfigError) {
       console.error(e.message);
@@ -29,7 +41,7 @@ function main(): void {
   // A stack that breaks a policy (constructs/hcloud/policy) is never written, even under the CLI.
   refuseStacksWithErrors();
   const app = new App();
-  new HcloudMirrorStack(app, hcloudStackName(config), { config });
+  build(app);
   app.synth();
 }
 

@@ -21,6 +21,8 @@ export interface HcloudHostProps {
   readonly monitoring: HcloudMonitoring;
   /** More labels on every resource (the role's own, e.g. the preset). */
   readonly labels?: Readonly<Record<string, string>>;
+  /** Tell the host its firewall's id (/etc/mirrorfleet/deploy.env), for a role that reads its firewall back. */
+  readonly firewallIdOnHost?: boolean;
 }
 
 /**
@@ -31,8 +33,9 @@ export interface HcloudHostProps {
  */
 export const SERVER_IGNORED_CHANGES = ['user_data', 'ssh_keys', 'image'];
 
-/** Stands for the volume id while the user data is rendered (lib/host/deploy-values.ts). */
+/** Stand for the volume's and the firewall's ids while the user data is rendered (lib/host/deploy-values.ts). */
 const VOLUME_ID_STAND_IN = 'MIRRORFLEETHCLOUDVOLUMEID';
+const HCLOUD_FIREWALL_ID_STAND_IN = 'MIRRORFLEETHCLOUDFIREWALLID';
 
 /** Terraform reads `${` and `%{` in any string as template syntax; the rendered text is literal. */
 export const escapeTemplate = (s: string) => s.replace(/([$%])\{/g, (_, sigil: string) => `${sigil}${sigil}{`);
@@ -72,8 +75,9 @@ export class HcloudHost extends Construct {
     const keep = (r: TerraformResource, logicalId: string) => r.overrideLogicalId(logicalId);
 
     // The rendered user data, checked against Hetzner's limit with the longest id it could hold.
-    const rendered = renderHcloudUserData(h, props.monitoring, hcloudVolumeDevice(VOLUME_ID_STAND_IN));
-    const size = Buffer.byteLength(rendered.split(VOLUME_ID_STAND_IN).join('9'.repeat(20)));
+    const deployValues = props.firewallIdOnHost ? { HCLOUD_FIREWALL_ID: HCLOUD_FIREWALL_ID_STAND_IN } : undefined;
+    const rendered = renderHcloudUserData(h, props.monitoring, hcloudVolumeDevice(VOLUME_ID_STAND_IN), undefined, deployValues);
+    const size = Buffer.byteLength(rendered.split(VOLUME_ID_STAND_IN).join('9'.repeat(20)).split(HCLOUD_FIREWALL_ID_STAND_IN).join('9'.repeat(20)));
     if (size > USER_DATA_LIMITS.hcloud) {
       throw new Error(`${h.role.title} ${name}: the user data takes ${size} bytes, above Hetzner's limit of ${USER_DATA_LIMITS.hcloud}`);
     }
@@ -93,7 +97,8 @@ export class HcloudHost extends Construct {
     this.firewall = new firewall.Firewall(this, 'Firewall', {
       name,
       labels,
-      rule: this.ingress.map((r) => ({ direction: 'in', protocol: r.protocol, port: String(r.port), sourceIps: [...r.cidrs], description: r.description })),
+      // A listed rule with nobody on its list (no tier-1 mirror yet) opens nothing.
+      rule: this.ingress.filter((r) => r.cidrs.length > 0).map((r) => ({ direction: 'in', protocol: r.protocol, port: String(r.port), sourceIps: [...r.cidrs], description: r.description })),
     });
     registerIngressTable(this.firewall, this.ingress);
     keep(this.firewall, base);
@@ -132,7 +137,7 @@ export class HcloudHost extends Construct {
       serverType: spec.serverType,
       image: spec.image,
       location: spec.location,
-      userData: fillStandIns(rendered, { volumeId: VOLUME_ID_STAND_IN }, { volumeId: this.volume.id })
+      userData: fillStandIns(rendered, { volumeId: VOLUME_ID_STAND_IN, firewallId: HCLOUD_FIREWALL_ID_STAND_IN }, { volumeId: this.volume.id, firewallId: this.firewall.id })
         .map((p) => ('literal' in p ? escapeTemplate(p.literal) : p.value))
         .join(''),
       // None: Hetzner e-mails a root password for its web console; SSH stays closed (N22).

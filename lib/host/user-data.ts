@@ -5,6 +5,7 @@ import { DATA_LABEL, DATA_VOLUME_WAIT_SECONDS, prepareDataVolumeCommand } from '
 import { HostFile } from './files';
 import { HostSpec, hostFiles, hostPackages } from './host';
 import { SystemUser } from './role';
+import { renderShellVars } from '../render/shell';
 
 /** Cloud user-data limits: EC2 takes 16 KB (before base64), Hetzner 32 KiB. */
 export const USER_DATA_LIMITS = { aws: 16 * 1024, hcloud: 32 * 1024 } as const;
@@ -28,7 +29,15 @@ export interface UserDataBindings {
    * user data (AWS: the bundle outgrew EC2's 16 KB). Get it from renderBundle(userDataFiles(...)).
    */
   readonly fetchBundle?: readonly (readonly string[])[];
+  /**
+   * Values only the deploy knows (the host's firewall id…), written as DEPLOY_ENV_PATH outside the
+   * bundle, so the cloud's construct can fill its stand-ins in (lib/host/deploy-values.ts).
+   */
+  readonly deployValues?: Readonly<Record<string, string>>;
 }
+
+/** Where the user data writes the deploy-time values, as shell variables. */
+export const DEPLOY_ENV_PATH = '/etc/mirrorfleet/deploy.env';
 
 /** Every file in a host's bundle: the role's, the host's and the cloud's own. */
 export function userDataFiles(h: HostSpec, bindings: Pick<UserDataBindings, 'extraFiles'> = {}): HostFile[] {
@@ -58,7 +67,7 @@ export function renderUserData(h: HostSpec, bindings: UserDataBindings = { dataD
     // Last, so its exit status is the bootcmd script's.
     bootcmd: [...(bindings.bootcmd ?? []), prepareDataVolumeCommand(v.filesystem, bindings.dataDevice, bindings.dataVolumeWaitSeconds ?? DATA_VOLUME_WAIT_SECONDS.other)],
     mounts: [[`LABEL=${DATA_LABEL}`, v.mountPoint, v.filesystem, 'defaults,nofail,noatime,x-systemd.device-timeout=60s', '0', '2']],
-    ...(bindings.fetchBundle ? {} : { write_files: [{ path: BUNDLE_PATH, permissions: '0600', encoding: 'b64', content: renderBundle(files).toString('base64'), defer: true }] }),
+    ...writeFiles(bindings, files),
     runcmd: [
       ...(bindings.fetchBundle ?? []),
       ['tar', '--extract', '--gzip', '--touch', '--no-overwrite-dir', '--directory', '/', '--file', BUNDLE_PATH],
@@ -68,6 +77,17 @@ export function renderUserData(h: HostSpec, bindings: UserDataBindings = { dataD
   };
   const listing = files.map((f) => `#   ${f.mode} ${f.path}`).join('\n');
   return `#cloud-config\n# mirrorfleet: ${h.role.title} ${h.hostname}\n# ${BUNDLE_PATH} holds (see \`mirrorfleet render\`):\n${listing}\n${stringify(doc, { lineWidth: 0 })}`;
+}
+
+/** The bundle, unless the cloud fetches it, and the deploy-time values. */
+function writeFiles(bindings: UserDataBindings, files: readonly HostFile[]) {
+  const entries = [
+    ...(bindings.fetchBundle ? [] : [{ path: BUNDLE_PATH, permissions: '0600', encoding: 'b64', content: renderBundle(files).toString('base64'), defer: true }]),
+    ...(bindings.deployValues
+      ? [{ path: DEPLOY_ENV_PATH, permissions: '0644', content: renderShellVars('mirrorfleet: values the deploy filled in (cloud-init writes this file).', bindings.deployValues) }]
+      : []),
+  ];
+  return entries.length > 0 ? { write_files: entries } : {};
 }
 
 function systemUser(u: SystemUser) {

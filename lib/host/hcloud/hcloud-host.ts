@@ -40,9 +40,10 @@ export function renderHcloudHostFiles(h: HostSpec, m: HcloudMonitoring, l: NodeL
  * The user-data bindings of a Hetzner node. node_exporter is installed after the bundle is
  * extracted, so its first start already reads our drop-in (never listening on every address).
  */
-export function hcloudUserDataBindings(h: HostSpec, m: HcloudMonitoring, dataDevice: string, l: NodeLayout = NODE_LAYOUT): UserDataBindings {
+export function hcloudUserDataBindings(h: HostSpec, m: HcloudMonitoring, dataDevice: string, l: NodeLayout = NODE_LAYOUT, deployValues?: Readonly<Record<string, string>>): UserDataBindings {
   return {
     dataDevice,
+    deployValues,
     extraFiles: renderHcloudHostFiles(h, m, l),
     // The volume is attached after the server is created.
     dataVolumeWaitSeconds: DATA_VOLUME_WAIT_SECONDS.hcloud,
@@ -56,6 +57,6 @@ export function hcloudUserDataBindings(h: HostSpec, m: HcloudMonitoring, dataDev
 }
 
 /** The #cloud-config of a Hetzner host whose data volume is at `dataDevice`. */
-export function renderHcloudUserData(h: HostSpec, m: HcloudMonitoring, dataDevice: string, l: NodeLayout = NODE_LAYOUT): string {
-  return renderUserData(h, hcloudUserDataBindings(h, m, dataDevice, l));
+export function renderHcloudUserData(h: HostSpec, m: HcloudMonitoring, dataDevice: string, l: NodeLayout = NODE_LAYOUT, deployValues?: Readonly<Record<string, string>>): string {
+  return renderUserData(h, hcloudUserDataBindings(h, m, dataDevice, l, deployValues));
 }

@@ -15,7 +15,8 @@ import { renderShellVars } from '../../render/shell';
 export type AclSource =
   | { readonly kind: 'file' }
   | { readonly kind: 'aws-ssm'; readonly parameter: string }
-  | { readonly kind: 'hcloud-firewall'; readonly firewallId: string; readonly tokenFile: string };
+  /** The firewall's id comes from the deploy (HCLOUD_FIREWALL_ID in /etc/mirrorfleet/deploy.env). */
+  | { readonly kind: 'hcloud-firewall'; readonly tokenFile: string };
 
 export const ACL_UNITS = { load: 'mirrorfleet-acl.service', poll: 'mirrorfleet-acl-poll.service', pollTimer: 'mirrorfleet-acl-poll.timer' } as const;
 export const NFT_ACL_TABLE = 'mirrorfleet_acl';
@@ -48,7 +49,6 @@ function renderAclEnv(p: ProjectConfig, source: AclSource, l: NodeLayout): strin
   return renderShellVars('mirrorfleet: where the master\'s rsync ACL comes from, read by mirrorfleet-acl (ADR 0026).', {
     ACL_SOURCE: source.kind,
     SSM_PARAMETER: source.kind === 'aws-ssm' ? source.parameter : undefined,
-    HCLOUD_FIREWALL_ID: source.kind === 'hcloud-firewall' ? source.firewallId : undefined,
     HCLOUD_TOKEN_FILE: source.kind === 'hcloud-firewall' ? source.tokenFile : undefined,
     PUBLIC_PORT: 873,
     TIER1_PORT: p.master.tier1 ? p.master.tier1Port : undefined,

@@ -1,3 +1,4 @@
+import { canonicalCidr } from '../../net/cidr';
 import type { ProjectConfig } from '../../project/project';
 
 /*
@@ -18,7 +19,7 @@ export interface MasterAcl {
 export function masterAcl(p: ProjectConfig, extra: readonly string[] = []): MasterAcl {
   const enabled = p.mirrorList.mirrors.filter((m) => m.enabled);
   const tier1 = [...new Set(enabled.filter((m) => m.tier1).flatMap((m) => m.syncFrom))].sort();
-  const publicList = [...new Set([...enabled.flatMap((m) => m.syncFrom), ...extra])].sort();
+  const publicList = [...new Set([...enabled.flatMap((m) => m.syncFrom), ...extra.map(canonicalCidr)])].sort();
   return { public: publicList, tier1: p.master.tier1 ? tier1 : [] };
 }
 

@@ -85,8 +85,7 @@ table inet ${t} {
     chain input {
         type filter hook input priority filter - 5; policy accept;
         iifname "lo" accept
-${port('public', 873)}
-${p.master.tier1 ? port('tier1', p.master.tier1Port) : ''}
+${[port('public', 873), ...(p.master.tier1 ? [port('tier1', p.master.tier1Port)] : [])].join('\n')}
     }
 }
 `;

@@ -17,6 +17,8 @@ export interface SystemUser {
   readonly gecos: string;
   /** A login shell, for an account that runs a forced command over SSH; default none (nologin). */
   readonly shell?: string;
+  /** Its home, for an SSH login (sshd changes into it); default none (/nonexistent). */
+  readonly home?: string;
 }
 
 export interface HostRole {

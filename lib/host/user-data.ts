@@ -91,5 +91,5 @@ function writeFiles(bindings: UserDataBindings, files: readonly HostFile[]) {
 }
 
 function systemUser(u: SystemUser) {
-  return { name: u.name, gecos: u.gecos, primary_group: u.group, system: true, no_create_home: true, homedir: '/nonexistent', shell: u.shell ?? '/usr/sbin/nologin', lock_passwd: true };
+  return { name: u.name, gecos: u.gecos, primary_group: u.group, system: true, no_create_home: true, homedir: u.home ?? '/nonexistent', shell: u.shell ?? '/usr/sbin/nologin', lock_passwd: true };
 }

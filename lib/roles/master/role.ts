@@ -36,7 +36,7 @@ export function masterRole(p: ProjectConfig, opts: MasterRoleOptions = {}, l: No
     groups: [SYNC_GROUP],
     users: [
       // The content's owner, and the build hosts' account: SSH forced into rrsync below the incoming area.
-      { name: SYNC_USER, group: SYNC_GROUP, gecos: 'mirror content (build host uploads, publishing)', shell: '/bin/sh' },
+      { name: SYNC_USER, group: SYNC_GROUP, gecos: 'mirror content (build host uploads, publishing)', shell: '/bin/sh', home: l.stateDir },
       ...(p.master.tier1 ? [{ name: TIER1_USER, group: SYNC_GROUP, gecos: 'tier-1 rsync (reads pre-bitflip content)' }] : []),
     ],
     files: renderMasterFiles(p, acl, source, l),

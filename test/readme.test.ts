@@ -5,7 +5,8 @@ import { DEFAULTS } from '../lib/config/defaults';
 import { checkHcloud } from '../lib/config/hcloud';
 import { parseConfig } from '../lib/config/load';
 import { PRESETS } from '../lib/presets';
-import { REPO } from './support/fixtures';
+import { loadProjectFile, onMaster } from '../lib/project/project';
+import { REPO, tmpDir } from './support/fixtures';
 
 const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
 const defaultOf = (key: string) => {
@@ -46,8 +47,22 @@ describe('README stays true', () => {
     expect(defaultOf(key)).toBe(expected);
   });
 
-  const configs = [...readme.matchAll(/```yaml\n(preset:[^`]+)```/g)].map((m) => m[1]);
+  const configs = [...readme.matchAll(/```yaml\n(preset:[^`]+)```/g)].map((m) => m[1]).filter((c) => !/^mirrors:/m.test(c));
   it('shows a minimal and a custom-tree config', () => expect(configs.map((c) => /^preset: (\S+)/.exec(c)![1])).toEqual(['xcp-ng', 'custom']));
+
+  it.each(['README.md', 'docs/master.md'])('%s: the project.yaml shown is valid as written, with the mirrors.yaml shown (or the example)', (file) => {
+    const text = fs.readFileSync(path.join(REPO, file), 'utf8');
+    const project = [...text.matchAll(/```yaml\n(preset:[^`]+)```/g)].map((m) => m[1]).find((c) => /^mirrors:/m.test(c))!;
+    const mirrors = [...text.matchAll(/```yaml\n(mirrors:\n[^`]+)```/g)].map((m) => m[1])[0] ?? fs.readFileSync(path.join(REPO, 'examples', 'mirrors.yaml'), 'utf8');
+    const dir = tmpDir('readme-project');
+    fs.writeFileSync(path.join(dir, 'project.yaml'), project);
+    fs.writeFileSync(path.join(dir, 'mirrors.yaml'), mirrors);
+    try {
+      expect(loadProjectFile(path.join(dir, 'project.yaml'), [onMaster(checkAws), onMaster(checkHcloud)]).master.node.hostname).toBe('master.example.org');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
   it.each(configs.map((c, i) => [i + 1, c]))('config example %d is valid as written, for AWS and for Hetzner', (_i, text) => {
     expect(() => parseConfig(text as string, 'README.md', [checkAws, checkHcloud])).not.toThrow();
   });

@@ -14,20 +14,22 @@ import { exampleConfig } from '../support/fixtures';
  */
 const asset = (name: string) => fs.readFileSync(path.join(ASSETS_DIR, name), 'utf8');
 
-/** Metric names a script writes: literal names, and mirror-sync's `gauge NAME …` calls (prefix mirrorfleet_sync_). */
-function written(text: string): string[] {
+/** Metric names a script writes: literal names, and its `gauge NAME …` calls (with the script's prefix). */
+function written(text: string, prefix = 'mirrorfleet_sync_'): string[] {
   const literal = [...text.matchAll(/\bmirrorfleet_[a-z_]+(?=[{ ])/g)].map((m) => m[0]);
-  const gauges = [...text.matchAll(/^\s*gauge ([a-z_]+) /gm)].map((m) => `mirrorfleet_sync_${m[1]}`);
+  const gauges = [...text.matchAll(/^\s*gauge ([a-z_]+) /gm)].map((m) => `${prefix}${m[1]}`);
   return [...new Set([...literal, ...gauges])].filter((n) => !n.endsWith('_')).sort();
 }
 
 describe('the metrics table', () => {
   it.each([
-    ['mirror-sync', TEXTFILE_METRICS.sync],
-    ['mirror-post-sync', TEXTFILE_METRICS.hooks],
-    ['mirrorfleet-cert-deploy', TEXTFILE_METRICS.certificate],
-  ])('%s writes exactly its names', (script, names) => {
-    expect(written(asset(script))).toEqual([...names].sort());
+    ['mirror-sync', TEXTFILE_METRICS.sync, 'mirrorfleet_sync_'],
+    ['mirror-post-sync', TEXTFILE_METRICS.hooks, 'mirrorfleet_sync_'],
+    ['mirrorfleet-cert-deploy', TEXTFILE_METRICS.certificate, 'mirrorfleet_cert_'],
+    ['mirrorfleet-publish', TEXTFILE_METRICS.publish, 'mirrorfleet_publish_'],
+    ['mirrorfleet-acl', TEXTFILE_METRICS.acl, 'mirrorfleet_acl_'],
+  ] as const)('%s writes exactly its names', (script, names, prefix) => {
+    expect(written(asset(script), prefix)).toEqual([...names].sort());
   });
 
   it('the check can fail: a renamed gauge is seen', () => {

@@ -17,6 +17,13 @@ export interface CertificateSettings {
   readonly acmeServer: string;
   /** The root whose chain certbot keeps ("ISRG Root X1"). */
   readonly preferredChain: string;
+  /**
+   * The web server the deploy hook reloads: Apache turns HTTPS on by itself (`<IfFile>`); nginx
+   * gets its HTTPS server block installed from `tlsSite` first, as it cannot start without the files.
+   * @default apache2
+   */
+  readonly webServer?: 'apache2' | 'nginx';
+  readonly tlsSite?: { readonly template: string; readonly enabled: string };
 }
 
 /** Debian packages: certbot, and `host` for the self-check (it asks DNS, not /etc/hosts). */
@@ -66,6 +73,9 @@ export function renderCertEnv(s: CertificateSettings, l: NodeLayout): string {
     HTTP_PORT: httpPort(l),
     CERT_STATE_DIR: `${l.stateDir}/cert`,
     CERTBOT_ARGS: certbotIssueArgs(s, l),
+    WEB_SERVER: s.webServer === 'nginx' ? 'nginx' : undefined,
+    TLS_SITE: s.tlsSite?.template,
+    TLS_SITE_ENABLED: s.tlsSite?.enabled,
   });
 }
 
@@ -78,7 +88,7 @@ export function certificateUnits(s: CertificateSettings, l: NodeLayout): UnitFil
       content: `[Unit]
 Description=Obtain the TLS certificate for ${s.hostname} (once; certbot.timer renews)
 Wants=network-online.target
-After=network-online.target apache2.service
+After=network-online.target ${s.webServer ?? 'apache2'}.service
 
 [Service]
 Type=oneshot

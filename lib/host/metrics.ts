@@ -34,6 +34,17 @@ export const TEXTFILE_METRICS = {
   ],
   /** assets/mirrorfleet-acl, on a master. */
   acl: ['mirrorfleet_acl_entries', 'mirrorfleet_acl_applied_timestamp_seconds', 'mirrorfleet_acl_poll_success'],
+  /** assets/mirrorfleet-redirector-metrics, on a redirector (R6). */
+  redirector: [
+    'mirrorfleet_redirector_requests_total',
+    'mirrorfleet_redirector_redirects_total',
+    'mirrorfleet_redirector_fallbacks_total',
+    'mirrorfleet_redirector_mirrors',
+    'mirrorfleet_redirector_redis_used_memory_bytes',
+    'mirrorfleet_redirector_redis_maxmemory_bytes',
+    'mirrorfleet_redirector_geoip_age_seconds',
+    'mirrorfleet_redirector_reconcile_success',
+  ],
 } as const;
 
 export type MetricName = (typeof TEXTFILE_METRICS)[keyof typeof TEXTFILE_METRICS][number];

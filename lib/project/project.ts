@@ -7,6 +7,7 @@ import { cidrSchema, configSchema } from '../config/schema';
 import { isPublicKey } from '../config/hcloud';
 import { PRESETS, PRESET_IDS, Preset, PresetId } from '../presets';
 import { MirrorList, loadMirrorList } from './mirrors';
+import { RedirectorConfig, redirectorSchema, resolveRedirector } from './redirector';
 import { parseYamlWith, readYamlText, throwIfProblems } from './yaml-file';
 
 /*
@@ -47,6 +48,7 @@ export const projectSchema = z.strictObject({
   preset: z.enum(PRESET_IDS as [string, ...string[]], { error: `one of ${PRESET_IDS.join(', ')}` }),
   mirrors: z.string({ error: 'the mirror list, a path relative to project.yaml such as mirrors.yaml' }).min(1, { error: 'a path such as mirrors.yaml' }),
   master: masterSchema,
+  redirector: redirectorSchema.optional(),
 });
 
 export type ProjectInput = z.infer<typeof projectSchema>;
@@ -56,6 +58,8 @@ export interface ProjectConfig {
   readonly preset: Preset;
   readonly mirrorList: MirrorList;
   readonly master: MasterConfig;
+  /** The central redirector (R1), when the project runs one. */
+  readonly redirector?: RedirectorConfig;
 }
 
 export interface MasterConfig {
@@ -95,6 +99,8 @@ export function loadProjectFile(file: string, checks: readonly ProjectCheck[] = 
     rsync: { enabled: true, maxConnections: m.rsync?.maxConnections },
   });
   problems.push(...nodeProblems.map((p) => ({ ...p, path: ['master', ...p.path] })));
+  const redirector = input.redirector && resolveRedirector(input.redirector, preset, node);
+  problems.push(...(redirector?.problems ?? []));
   throwIfProblems(f, problems);
 
   const mirrorsFile = path.join(path.dirname(file), input.mirrors);
@@ -108,6 +114,7 @@ export function loadProjectFile(file: string, checks: readonly ProjectCheck[] = 
       tier1Port: m.rsync?.tier1Port ?? DEFAULT_TIER1_PORT,
       incoming: { keys: m.incoming.keys.map((k) => k.trim()), from: m.incoming.from },
     },
+    redirector: redirector?.config,
   };
   throwIfProblems(f, checks.flatMap((check) => check(project, input)));
   return project;

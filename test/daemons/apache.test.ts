@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { renderApacheTuning } from '../../lib/render/apache-tuning';
+import { mpmSizing, renderApacheTuning } from '../../lib/render/apache-tuning';
 import { acmeWebroot, certLive } from '../../lib/render/layout';
 import { EXAMPLES, Example } from '../support/fixtures';
 import { RawConnection, connectResult, fetchRaw } from '../support/http';
@@ -283,6 +283,25 @@ describeWith(['apache2', 'apache2ctl', 'curl'], 'the rendered Apache config on t
       expect([plain.status, plain.body.length]).toEqual([200, TEXT.length]);
       const ranged = await fetchRaw(port, rpm, { headers: { Range: 'bytes=0-10' } });
       expect([ranged.status, ranged.body.toString()]).toEqual([206, TEXT.slice(0, 11)]);
+    });
+  });
+
+  describe('xcp-ng with http.maxRequestWorkers: 15, the lowest the schema allows (N2)', () => {
+    let site: MirrorSite;
+    beforeAll(async () => {
+      site = await serveExample('xcp-ng', { http: { ...exampleHttp('xcp-ng'), maxRequestWorkers: 15 } });
+    });
+    afterAll(() => site?.close());
+
+    it('rounded up to one whole process: 25 workers up, ServerLimit 2, no MPM correction', async () => {
+      expect(mpmSizing(15)).toMatchObject({ workers: 25, processes: 1, serverLimit: 2, maxSpareThreads: 50 });
+      expect(await mpmStatus(site, 25)).toEqual({ mpm: 'event', slots: 25, workers: 25, processes: 1, stopping: 0 });
+      expect(site.apache.startOutput).toBe('');
+      expect(site.apache.setupOutput).not.toMatch(/AH\d{5}|warn/i);
+    });
+
+    it('the highest, 4000: 160 processes, ServerLimit 320 (the event MPM compiles in 20000)', () => {
+      expect(mpmSizing(4000)).toEqual({ threadsPerChild: 25, workers: 4000, processes: 160, serverLimit: 320, minSpareThreads: 25, maxSpareThreads: 4000 });
     });
   });
 

@@ -17,7 +17,8 @@
  * order rotates between runs); it prints requests/s, non-2xx responses and wrk's socket errors
  * (mostly connections the server closed) of each, the ratios and the 1-minute load average
  * before each measurement (the servers' own threads count in it). The last lines are
- *   serve-bench: <workload> rendered/default MIN..MAX (median M), rendered/previous-MPM ... over N runs
+ *   serve-bench: <workload> rendered/default MIN..MAX (median M), rendered/previous-MPM ... over N runs;
+ *     median errors (socket + non-2xx): rendered E1, previous E2, default E3
  * Needs root (Apache drops to www-data), apache2, curl and wrk (scripts/install-test-deps).
  * Run it alone: flock /tmp/mirrorfleet-bench.lock npm run bench:serve
  */
@@ -201,6 +202,9 @@ async function main(): Promise<void> {
   console.log(`serve-bench: ${RUNS} run(s) of ${DURATION} s per workload and config; ${os.cpus().length} CPUs; load average ${load()}`);
   const ratios = new Map<string, number[]>(WORKLOADS.map((w) => [w.name, []]));
   const previousRatios = new Map<string, number[]>(WORKLOADS.map((w) => [w.name, []]));
+  /** Socket errors per workload and server, one per run. */
+  const errors = new Map<string, number[]>();
+  const addErrors = (k: string, n: number) => errors.set(k, [...(errors.get(k) ?? []), n]);
   for (let run = 1; run <= RUNS; run++) {
     for (const w of WORKLOADS) {
       const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mirrorfleet-bench-serve-'));
@@ -225,6 +229,7 @@ async function main(): Promise<void> {
         const [a, p, d] = [result.get('rendered')!, result.get('previous')!, result.get('default')!];
         ratios.get(w.name)!.push(a.rps / d.rps);
         previousRatios.get(w.name)!.push(a.rps / p.rps);
+        for (const [name, x] of result) addErrors(`${w.name} ${name}`, x.socketErrors + x.non2xx);
         const show = (x: WrkResult) => `${x.rps.toFixed(0)} req/s (non-2xx ${x.non2xx}, socket errors ${x.socketErrors}, load ${x.load})`;
         console.log(`  run ${run} ${w.name}: rendered ${show(a)}; previous MPM ${show(p)}; default ${show(d)}; rendered/default ${(a.rps / d.rps).toFixed(2)}, rendered/previous ${(a.rps / p.rps).toFixed(2)}`);
       } finally {
@@ -235,7 +240,11 @@ async function main(): Promise<void> {
   }
   const range = (rs: number[]) => `${Math.min(...rs).toFixed(2)}..${Math.max(...rs).toFixed(2)} (median ${median(rs).toFixed(2)})`;
   for (const w of WORKLOADS) {
-    console.log(`serve-bench: ${w.name} rendered/default ${range(ratios.get(w.name)!)}, rendered/previous-MPM ${range(previousRatios.get(w.name)!)} over ${RUNS} runs`);
+    const errs = (name: string) => `${name} ${median(errors.get(`${w.name} ${name}`)!)}`;
+    console.log(
+      `serve-bench: ${w.name} rendered/default ${range(ratios.get(w.name)!)}, rendered/previous-MPM ${range(previousRatios.get(w.name)!)} over ${RUNS} runs; ` +
+        `median errors (socket + non-2xx): ${['rendered', 'previous', 'default'].map(errs).join(', ')}`,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench: every "bench:*" script of package.json in turn (today: bench:sync), arguments passed on.
+// npm run bench: every "bench:*" script of package.json in turn (bench:sync, bench:serve), arguments passed on.
 const { spawnSync } = require('node:child_process');
 const scripts = Object.keys(require('../package.json').scripts).filter((s) => s.startsWith('bench:'));
 for (const s of scripts) {

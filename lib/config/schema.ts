@@ -97,7 +97,7 @@ export const configSchema = strictObject({
   http: strictObject({
     enabled: bool.optional(),
     maxRequestWorkers: z
-      .union([z.literal('auto'), posInt('"auto" or a whole number from 15 to 4000', 1, 4000)], {
+      .union([z.literal('auto'), posInt('"auto" or a whole number from 15 to 4000', 15, 4000)], {
         error: '"auto" or a whole number from 15 to 4000',
       })
       .optional(),

@@ -56,7 +56,10 @@ export function rsync(args: readonly string[]): { status: number; out: string } 
   return { status: r.status, out: (r.stdout + r.stderr).trim() };
 }
 
-/** Opens `n` TCP connections and reports how many were accepted and stayed open for 500 ms. */
+/**
+ * Opens `n` TCP connections and reports how many were accepted and stayed open for 500 ms; the
+ * rest were refused: reset, or not answered within 3 s (a firewall dropping the SYN).
+ */
 export async function concurrentConnections(host: string, port: number, n: number): Promise<{ open: number; refused: number }> {
   const sockets: net.Socket[] = [];
   const outcomes = await Promise.all(
@@ -76,6 +79,7 @@ export async function concurrentConnections(host: string, port: number, n: numbe
               }
             };
             s.on('connect', () => setTimeout(() => done(s.destroyed ? 'refused' : 'open'), 500));
+            setTimeout(() => done('refused'), 3000);
             s.on('error', () => done('refused'));
             s.on('close', () => done('refused'));
           }, i * 60);

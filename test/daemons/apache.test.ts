@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
-import { renderApacheTuning } from '../../lib/render/apache-tuning';
+import { mpmSizing, renderApacheTuning } from '../../lib/render/apache-tuning';
 import { acmeWebroot, certLive } from '../../lib/render/layout';
 import { EXAMPLES, Example } from '../support/fixtures';
 import { RawConnection, connectResult, fetchRaw } from '../support/http';
@@ -12,6 +13,9 @@ import { describeWith, run } from '../support/tools';
  * mirrorfleet-apache-setup: every assertion is on what the running server answers.
  */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(ok: () => boolean, ms: number): Promise<void> {
+  for (const deadline = Date.now() + ms; !ok() && Date.now() < deadline; ) await sleep(50);
+}
 // Compressible content, so any gzip/brotli filter left on would kick in.
 const TEXT = 'mirrorfleet byte-exact content line\n'.repeat(800);
 
@@ -53,14 +57,14 @@ describeWith(['apache2', 'apache2ctl', 'curl'], 'the rendered Apache config on t
       expect(t.stdout).toContain(`ServerRoot: "${site.apache.confDir}"`);
     });
 
-    it('N2: MPM sized for 1000 Mbit/s: the running server applied MaxRequestWorkers 500, ServerLimit >= 20', async () => {
+    it('N2: MPM sized for 1000 Mbit/s: MaxRequestWorkers 500, all 20 processes up from the start, ServerLimit 40 (room for a stopping generation)', async () => {
       expect(site.config.bandwidthMbps).toBe(1000);
       expect(site.config.http.maxRequestWorkers).toBe(500);
       const tuning = renderApacheTuning(site.config);
-      expect(tuning).toMatch(/^\s*MaxRequestWorkers\s+500$/m);
-      expect(Number(/^\s*ServerLimit\s+(\d+)$/m.exec(tuning)![1])).toBeGreaterThanOrEqual(20);
-      // StartServers 2 x ThreadsPerChild 25 threads up; 500 worker slots in the scoreboard.
-      expect(await mpmStatus(site, 50)).toEqual({ mpm: 'event', slots: 500, workers: 50 });
+      const directive = (name: string) => Number(new RegExp(`^\\s*${name}\\s+(\\d+)$`, 'm').exec(tuning)?.[1]);
+      expect(['MaxRequestWorkers', 'StartServers', 'ServerLimit'].map(directive)).toEqual([500, 20, 40]);
+      // The running server: 500 worker slots in the scoreboard, every one of them started.
+      expect(await mpmStatus(site, 500)).toEqual({ mpm: 'event', slots: 500, workers: 500, processes: 20, stopping: 0 });
       // Apache prints its MPM corrections (AH00513 and friends) when it starts and in configtest.
       expect(site.apache.startOutput).toBe('');
       expect(site.apache.setupOutput).not.toMatch(/AH\d{5}|warn/i);
@@ -207,6 +211,60 @@ describeWith(['apache2', 'apache2ctl', 'curl'], 'the rendered Apache config on t
     });
   });
 
+  describe('fedora: a graceful reload while downloads run (certificate renewal, deploy) (N2)', () => {
+    let site: MirrorSite;
+    const sockets: net.Socket[] = [];
+    beforeAll(async () => {
+      site = await serveExample('fedora');
+    });
+    afterAll(async () => {
+      for (const s of sockets) s.destroy();
+      await site?.close();
+    });
+
+    it('the old processes finish their downloads while a whole new generation of 20 starts beside them; no "scoreboard is full"; every download completes', async () => {
+      const size = 32 << 20; // beyond what the socket buffers of a paused reader hold: each worker stays busy
+      const rel = 'linux/releases/45/Server/x86_64/iso/big.iso';
+      fs.mkdirSync(path.dirname(site.file(rel)), { recursive: true, mode: 0o755 });
+      fs.writeFileSync(site.file(rel), '');
+      fs.truncateSync(site.file(rel), size);
+      const url = site.url(rel);
+      expect((await mpmStatus(site, 500)).processes).toBe(20);
+      // 60 downloads whose readers pause after the first bytes, spread over the old generation.
+      const received = Array(60).fill(0);
+      let holding = true;
+      const done = received.map(
+        (_, i) =>
+          new Promise<void>((resolve) => {
+            const s = net.connect(site.apache.httpPort, '127.0.0.1', () => s.write(`GET ${url} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+            sockets.push(s);
+            s.on('data', (d: Buffer) => {
+              received[i] += d.length;
+              if (holding) s.pause();
+            });
+            s.on('error', () => resolve());
+            s.on('close', () => resolve());
+          }),
+      );
+      await until(() => received.every((n) => n > 0), 10_000);
+      expect(received.every((n) => n > 0)).toBe(true);
+      await site.apache.graceful();
+      // The new generation comes up in full beside the old processes still sending.
+      let status = await mpmStatus(site, 500);
+      for (const deadline = Date.now() + 10_000; status.processes - status.stopping < 20 && Date.now() < deadline; ) status = await mpmStatus(site, 500);
+      expect(status.stopping).toBeGreaterThan(0);
+      expect(status.processes - status.stopping).toBe(20);
+      expect(status.processes).toBeGreaterThan(20);
+      expect(site.apache.logs()).not.toMatch(/scoreboard is full|Increase ServerLimit/i);
+      // The old generation finishes every download once the readers read again.
+      holding = false;
+      for (const s of sockets) s.resume();
+      await Promise.all(done);
+      const headers = 400; // each response's status line and headers, give or take
+      expect(received.filter((n) => n < size || n > size + headers * 2)).toEqual([]);
+    }, 60_000);
+  });
+
   describe('fedora with http.refuseIsoRanges: true (N5)', () => {
     let site: MirrorSite;
     beforeAll(async () => {
@@ -225,6 +283,25 @@ describeWith(['apache2', 'apache2ctl', 'curl'], 'the rendered Apache config on t
       expect([plain.status, plain.body.length]).toEqual([200, TEXT.length]);
       const ranged = await fetchRaw(port, rpm, { headers: { Range: 'bytes=0-10' } });
       expect([ranged.status, ranged.body.toString()]).toEqual([206, TEXT.slice(0, 11)]);
+    });
+  });
+
+  describe('xcp-ng with http.maxRequestWorkers: 15, the lowest the schema allows (N2)', () => {
+    let site: MirrorSite;
+    beforeAll(async () => {
+      site = await serveExample('xcp-ng', { http: { ...exampleHttp('xcp-ng'), maxRequestWorkers: 15 } });
+    });
+    afterAll(() => site?.close());
+
+    it('rounded up to one whole process: 25 workers up, ServerLimit 2, no MPM correction', async () => {
+      expect(mpmSizing(15)).toMatchObject({ workers: 25, processes: 1, serverLimit: 2, maxSpareThreads: 50 });
+      expect(await mpmStatus(site, 25)).toEqual({ mpm: 'event', slots: 25, workers: 25, processes: 1, stopping: 0 });
+      expect(site.apache.startOutput).toBe('');
+      expect(site.apache.setupOutput).not.toMatch(/AH\d{5}|warn/i);
+    });
+
+    it('the highest, 4000: 160 processes, ServerLimit 320 (the event MPM compiles in 20000)', () => {
+      expect(mpmSizing(4000)).toEqual({ threadsPerChild: 25, workers: 4000, processes: 160, serverLimit: 320, minSpareThreads: 25, maxSpareThreads: 4000 });
     });
   });
 

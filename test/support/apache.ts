@@ -46,7 +46,11 @@ process.once('exit', () => {
   for (const pid of running) killGroup(pid, 'SIGKILL');
 });
 
-export async function startApache(config: NodeConfig, layout: NodeLayout): Promise<TestApache> {
+/**
+ * `netns`: start (and control) Apache inside that network namespace, so clients reach it over
+ * the namespace's own links (e.g. a veth pair) and its firewall; its ports are waited for there.
+ */
+export async function startApache(config: NodeConfig, layout: NodeLayout, opts: { netns?: string } = {}): Promise<TestApache> {
   const confDir = path.resolve(layout.apacheConfDir);
   const root = path.resolve(confDir, '..', '..');
   // Never touch the host's Apache: the copy lives in a temp dir as <root>/etc/apache2.
@@ -95,7 +99,9 @@ export async function startApache(config: NodeConfig, layout: NodeLayout): Promi
     // apache2ctl hands `start` to systemctl when PID 1 is systemd; this instance is ours.
     APACHE_STARTED_BY_SYSTEMD: '1',
   };
-  const ctl = (...args: string[]) => run('apache2ctl', args, { env, timeoutMs: 20_000 });
+  const ctl = (...args: string[]) =>
+    opts.netns ? run('ip', ['netns', 'exec', opts.netns, 'apache2ctl', ...args], { env, timeoutMs: 20_000 }) : run('apache2ctl', args, { env, timeoutMs: 20_000 });
+  const portUp = (port: number, host: string) => (opts.netns ? waitForPortInNetns(opts.netns, port) : waitForPort(port, host));
   const setup = run(path.join(REPO, 'assets', 'mirrorfleet-apache-setup'), [], { env });
   const setupOutput = `${setup.stdout}${setup.stderr}`;
   if (setup.status !== 0) throw new Error(`mirrorfleet-apache-setup exited ${setup.status}:\n${setupOutput}`);
@@ -133,7 +139,7 @@ export async function startApache(config: NodeConfig, layout: NodeLayout): Promi
     while ((pid = readPid()) === undefined && Date.now() < deadline) await sleep(20);
     if (pid === undefined) throw new Error(`apache2ctl start: no ${pidFile} after 10 s`);
     running.add(pid);
-    for (const listen of layout.httpListen) await waitForPort(portOf(listen), hostOf(listen));
+    for (const listen of layout.httpListen) await portUp(portOf(listen), hostOf(listen));
   } catch (e) {
     await stop();
     throw new Error(`${(e as Error).message}\n${logs()}`);
@@ -143,10 +149,18 @@ export async function startApache(config: NodeConfig, layout: NodeLayout): Promi
   const graceful = async () => {
     const r = ctl('graceful');
     if (r.status !== 0) throw new Error(`apache2ctl graceful exited ${r.status}: ${r.stdout}${r.stderr}\n${logs()}`);
-    if (fs.existsSync(`${certLive(layout)}/fullchain.pem`)) await waitForPort(httpsPort);
+    if (fs.existsSync(`${certLive(layout)}/fullchain.pem`)) await portUp(httpsPort, '127.0.0.1');
   };
   const startOutput = `${start.stdout}${start.stderr}`;
   return { root, confDir, env, pidFile, httpPort: portOf(layout.httpListen[0]), httpsPort, setupOutput, startOutput, ctl, graceful, logs, stop };
+}
+
+/** Resolves once a socket listens on `port` inside the namespace (ss there, no connection made). */
+async function waitForPortInNetns(netns: string, port: number, timeoutMs = 10_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; ; await sleep(50)) {
+    if (run('ip', ['netns', 'exec', netns, 'ss', '-Hltn', `sport = :${port}`]).stdout.trim() !== '') return;
+    if (Date.now() > deadline) throw new Error(`nothing listening on :${port} in ${netns} after ${timeoutMs} ms`);
+  }
 }
 
 /** Listen argument → host to connect to ("[::1]:80" → "::1", a bare port → 127.0.0.1). */

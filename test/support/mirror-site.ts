@@ -87,19 +87,21 @@ export function curlSizes(urlString: string, agent: string): { status: number; r
 
 /**
  * The event MPM as the running server sized it, from mod_status (Debian's status.conf: "Require
- * local"). The scoreboard has one character per worker slot, (MaxRequestWorkers / ThreadsPerChild)
- * processes x ThreadsPerChild: the MaxRequestWorkers Apache actually applied. Waits for the
- * steady state (StartServers children with all their threads up).
+ * local"): the worker slots of the scoreboard, the workers up (busy + idle), the processes of the
+ * current generation and those still stopping (a graceful reload's old generation). Waits until
+ * `startedWorkers` workers are up (all StartServers children with their threads), at most 10 s.
  */
-export async function mpmStatus(site: MirrorSite, startedWorkers: number): Promise<{ mpm: string; slots: number; workers: number }> {
+export async function mpmStatus(site: MirrorSite, startedWorkers: number): Promise<{ mpm: string; slots: number; workers: number; processes: number; stopping: number }> {
   const field = (status: string, k: string) => new RegExp(`^${k}: (\\S+)$`, 'm').exec(status)?.[1] ?? '';
   let status = '';
   let workers = -1;
-  for (const deadline = Date.now() + 5000; workers !== startedWorkers && Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 10_000; workers !== startedWorkers && Date.now() < deadline; ) {
     const r = run('curl', ['-sS', `http://127.0.0.1:${site.apache.httpPort}/server-status?auto`]);
     status = r.stdout;
     workers = Number(field(status, 'BusyWorkers')) + Number(field(status, 'IdleWorkers'));
     if (workers !== startedWorkers) await new Promise((res) => setTimeout(res, 100));
   }
-  return { mpm: field(status, 'ServerMPM'), slots: field(status, 'Scoreboard').length, workers };
+  const processes = Number(field(status, 'Processes'));
+  const stopping = Number(field(status, 'Stopping'));
+  return { mpm: field(status, 'ServerMPM'), slots: field(status, 'Scoreboard').length, workers, processes, stopping };
 }

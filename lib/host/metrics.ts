@@ -42,9 +42,10 @@ export const TEXTFILE_METRICS = {
     'mirrorfleet_redirector_mirrors',
     'mirrorfleet_redirector_redis_used_memory_bytes',
     'mirrorfleet_redirector_redis_maxmemory_bytes',
-    'mirrorfleet_redirector_geoip_age_seconds',
     'mirrorfleet_redirector_reconcile_success',
   ],
+  /** assets/mirrorfleet-geoip, on a redirector (R4). */
+  geoip: ['mirrorfleet_geoip_updated_timestamp_seconds'],
 } as const;
 
 export type MetricName = (typeof TEXTFILE_METRICS)[keyof typeof TEXTFILE_METRICS][number];

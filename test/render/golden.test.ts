@@ -2,6 +2,7 @@ import { renderUserData } from '../../lib/host/user-data';
 import { loadProjectFile } from '../../lib/project/project';
 import { NODE_LAYOUT } from '../../lib/render/layout';
 import { masterHost } from '../../lib/roles/master/role';
+import { redirectorHost } from '../../lib/roles/redirector/role';
 import { mirrorNodeFiles, renderNodeUserData } from '../../lib/roles/mirror-node/role';
 import { hostFiles } from '../../lib/host/host';
 import { EXAMPLES, exampleConfig } from '../support/fixtures';
@@ -16,4 +17,9 @@ describe.each(EXAMPLES)('golden files for examples/%s.yaml', (example) => {
 describe('golden files for the master of examples/project.yaml', () => {
   const host = masterHost(loadProjectFile('examples/project.yaml'));
   describeGolden('project-master', hostFiles(host, NODE_LAYOUT), renderUserData(host));
+});
+
+describe('golden files for the redirector of examples/project.yaml', () => {
+  const host = redirectorHost(loadProjectFile('examples/project.yaml'));
+  describeGolden('project-redirector', hostFiles(host, NODE_LAYOUT), renderUserData(host));
 });

@@ -28,6 +28,14 @@ export const DEBIAN_PACKAGE: Record<string, string> = {
   sfdisk: 'fdisk',
   'mkfs.ext4': 'e2fsprogs',
   'mkfs.xfs': 'xfsprogs',
+  ss: 'iproute2',
+  sshd: 'openssh-server',
+  ssh: 'openssh-client',
+  'ssh-keygen': 'openssh-client',
+  rrsync: 'rsync',
+  nginx: 'nginx',
+  'redis-server': 'redis-server',
+  'redis-cli': 'redis-tools',
 };
 
 export function hasCommand(cmd: string): boolean {

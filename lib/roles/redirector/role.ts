@@ -51,7 +51,7 @@ export function redirectorRole(p: ProjectConfig, r: RedirectorConfig, opts: Redi
     provisionStep: `${rl.host.binDir}/mirrorfleet-provision-redirector`,
     metricsOwner: SYNC_USER,
     ingress: redirectorIngress(),
-    metrics: [...TEXTFILE_METRICS.sync, ...TEXTFILE_METRICS.redirector],
+    metrics: [...TEXTFILE_METRICS.sync, ...TEXTFILE_METRICS.redirector, ...TEXTFILE_METRICS.geoip],
     staticMetrics: renderDataVolumeInfo(r.node.storage.mountPoint),
   };
 }

@@ -62,6 +62,13 @@ export const CW_METRICS = {
   certDaysLeft: 'mirrorfleet_cert_days_left',
   /** A master's last publish of a tree: 1 when it worked. */
   publishSuccess: 'mirrorfleet_publish_success',
+  /** A redirector's mirrors that mirrorbits sees down, its Redis memory against the limit, its GeoIP age. */
+  mirrorsDown: 'mirrorfleet_redirector_mirrors_down',
+  redisMemoryPercent: 'mirrorfleet_redirector_redis_memory_percent',
+  geoipAgeDays: 'mirrorfleet_geoip_age_days',
+  requestsTotal: 'mirrorfleet_redirector_requests_total',
+  fallbacksTotal: 'mirrorfleet_redirector_fallbacks_total',
+  reconcileSuccess: 'mirrorfleet_redirector_reconcile_success',
 } as const;
 
 /** Alarm thresholds, the same on both clouds (N20, N21). */
@@ -76,6 +83,11 @@ export const THRESHOLDS = {
   /** A tree is stale after this many missed intervals plus an hour for the run itself. */
   syncAgeIntervals: 2,
   syncAgeGraceMinutes: 60,
+  /** A redirector: mirrors down for 15 minutes, Redis at 80 % of its limit, GeoIP older than 14 days, 10 % of redirects to the fallback. */
+  mirrorsDownMinutes: 15,
+  redisMemoryPercent: 80,
+  geoipAgeDays: 14,
+  fallbackPercent: 10,
 } as const;
 
 /** A tree is stale after two missed runs plus an hour: 2 intervals + 60 min, in seconds. */

@@ -83,6 +83,25 @@ describeWith(['bash', 'awk'], 'mirrorfleet-aws metrics', () => {
     expect(lines).toEqual(expected(age));
   });
 
+  it('turns a redirector\'s figures into gauges: mirrors down, totals, Redis memory in percent, GeoIP age in days', () => {
+    const red = path.join(dir, 'redirector');
+    fs.mkdirSync(red);
+    const now = Math.floor(Date.now() / 1000);
+    fs.writeFileSync(path.join(red, 'mirrorfleet_redirector.prom'), [
+      'mirrorfleet_redirector_requests_total 1200', 'mirrorfleet_redirector_fallbacks_total 30',
+      'mirrorfleet_redirector_mirrors{state="up"} 3', 'mirrorfleet_redirector_mirrors{state="down"} 1',
+      'mirrorfleet_redirector_redis_used_memory_bytes 50', 'mirrorfleet_redirector_redis_maxmemory_bytes 200',
+      'mirrorfleet_redirector_reconcile_success 1', '',
+    ].join('\n'));
+    fs.writeFileSync(path.join(red, 'mirrorfleet_geoip.prom'), `mirrorfleet_geoip_updated_timestamp_seconds ${now - 2 * 86400}\n`);
+    const r = run('bash', [script, 'gauges', red]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim().split('\n').sort()).toEqual([
+      'mirrorfleet_geoip_age_days:2.00|g', 'mirrorfleet_redirector_fallbacks_total:30|g', 'mirrorfleet_redirector_mirrors_down:1|g',
+      'mirrorfleet_redirector_reconcile_success:1|g', 'mirrorfleet_redirector_redis_memory_percent:25.0|g', 'mirrorfleet_redirector_requests_total:1200|g',
+    ]);
+  });
+
   it('prints nothing for an empty metrics directory', () => {
     const empty = path.join(dir, 'empty');
     fs.mkdirSync(empty);

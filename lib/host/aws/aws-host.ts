@@ -150,7 +150,16 @@ gauges() {
       printf "%s:%d|g|#tree:%s\\n", p[1], $2, p[3]
     else if (p[1] == "mirrorfleet_cert_not_after_timestamp_seconds")
       printf "${m.certDaysLeft}:%.2f|g\\n", ($2 > now ? ($2 - now) / 86400 : 0)
-  }' "\${files[@]}"
+    else if (p[1] == "mirrorfleet_redirector_mirrors" && p[3] == "down")
+      printf "${m.mirrorsDown}:%d|g\\n", $2
+  }
+  # Figures of a redirector without labels: totals as gauges (alarms take their differences),
+  # Redis memory as a percentage of its limit, the age of the GeoIP databases in days.
+  $1 == "mirrorfleet_redirector_requests_total" || $1 == "mirrorfleet_redirector_fallbacks_total" || $1 == "mirrorfleet_redirector_reconcile_success" { printf "%s:%d|g\\n", $1, $2 }
+  $1 == "mirrorfleet_redirector_redis_used_memory_bytes" { used = $2 }
+  $1 == "mirrorfleet_redirector_redis_maxmemory_bytes" { max = $2 }
+  $1 == "mirrorfleet_geoip_updated_timestamp_seconds" { printf "${m.geoipAgeDays}:%.2f|g\\n", (now > $2 ? (now - $2) / 86400 : 0) }
+  END { if (max > 0) printf "${m.redisMemoryPercent}:%.1f|g\\n", 100 * used / max }' "\${files[@]}"
 }
 
 metrics() {

@@ -1,17 +1,17 @@
 #!/usr/bin/env node
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { IngressPolicy, MasterStack, MirrorNodeStack, masterStackNameFor, stackNameFor } from '../constructs/aws';
+import { IngressPolicy, MirrorNodeStack, ProjectStack, projectStackNameFor, stackNameFor } from '../constructs/aws';
 import { checkAws } from '../lib/config/aws';
 import { loadConfigFile } from '../lib/config/load';
 import { MirrorConfigError } from '../lib/config/problems';
-import { loadProjectFile, onMaster } from '../lib/project/project';
+import { loadProjectFile, onMaster, onRedirector } from '../lib/project/project';
 import { checkMasterFirewallAws } from '../lib/roles/master/limits';
 
 /*
  * The AWS app. A mirror node from a mirror.yaml (-c config=PATH, else $MIRROR_CONFIG, else the
  * default example), or a project's side from a project.yaml (-c project=PATH, else
- * $PROJECT_CONFIG): its master. A bad file prints every problem as FILE:LINE:COL and exits 1
+ * $PROJECT_CONFIG): its master and its redirector. A bad file prints every problem as FILE:LINE:COL and exits 1
  * before any construct exists; cdk-nag's AwsSolutions pack and the ingress policy then check
  * what was built.
  */
@@ -19,9 +19,9 @@ const app = new App();
 const projectFile: string | undefined = app.node.tryGetContext('project') ?? process.env.PROJECT_CONFIG;
 try {
   if (projectFile) {
-    const project = loadProjectFile(projectFile, [onMaster(checkAws), checkMasterFirewallAws]);
+    const project = loadProjectFile(projectFile, [onMaster(checkAws), onRedirector(checkAws), checkMasterFirewallAws]);
     const env = { account: project.master.node.aws.account, region: project.master.node.aws.region };
-    new MasterStack(app, masterStackNameFor(project), { project, env });
+    new ProjectStack(app, projectStackNameFor(project), { project, env });
   } else {
     const file: string = app.node.tryGetContext('config') ?? process.env.MIRROR_CONFIG ?? 'examples/xcp-ng.yaml';
     const config = loadConfigFile(file, [checkAws]);

@@ -44,7 +44,9 @@ export class IngressPolicy implements IPolicyValidationPlugin {
       const expected = new Map<string, string[]>();
       for (const fw of firewalls.filter((f) => Stack.of(f).node.path === st.stackConstructPath)) {
         const cfn = fw.securityGroup.node.defaultChild as CfnResource;
-        const lines = fw.ingress.flatMap((r) => r.cidrs.map((c) => `tcp ${r.port} from ${c}`)).sort();
+        // Deploy-time sources (another host's address) are compared as the template holds them.
+        const shown = (c: string) => { const v = Stack.of(fw).resolve(c); return typeof v === 'string' ? v : JSON.stringify(v); };
+        const lines = fw.ingress.flatMap((r) => r.cidrs.map((c) => `tcp ${r.port} from ${shown(c)}`)).sort();
         expected.set(Stack.of(fw).resolve(cfn.logicalId) as string, lines);
       }
       for (const [id, r] of Object.entries(template.Resources ?? {})) {

@@ -7,6 +7,7 @@ import { stackName } from '../../lib/host/names';
 import type { ProjectConfig } from '../../lib/project/project';
 import { masterAcl, renderAclFile } from '../../lib/roles/master/acl';
 import { masterHost } from '../../lib/roles/master/role';
+import { IngressRule } from '../../lib/host/ingress';
 import { AwsHost } from './aws-host';
 
 export interface MasterProps {
@@ -37,10 +38,14 @@ export class Master extends AwsHost {
     const m = p.master.node;
     const spec = awsNodeSpec(m);
     const parameterName = `/mirrorfleet/${stackName(m.hostname)}/rsync-acl`;
+    // Sources known only at deploy (the redirector's addresses) stay out of the bundle, which is
+    // an asset: the parameter and the security group carry them, and the host reads the parameter.
+    const extra = props.extraRsyncSources ?? [];
+    const extraRule: IngressRule[] = extra.length > 0 ? [{ port: 873, protocol: 'tcp', audience: 'acl', cidrs: extra, description: 'rsync for the project\'s redirector (R2)' }] : [];
     super(scope, id, {
-      host: masterHost(p, { aclSource: { kind: 'aws-ssm', parameter: parameterName }, extraRsyncSources: props.extraRsyncSources }),
+      host: masterHost(p, { aclSource: { kind: 'aws-ssm', parameter: parameterName } }),
       sizing: spec,
-      adminIngress: awsAdminIngress(m.aws),
+      adminIngress: [...awsAdminIngress(m.aws), ...extraRule],
       alarmEmail: m.admin.email,
       hostedZone: m.aws.hostedZone,
       vpc: props.vpc,

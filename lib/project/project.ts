@@ -123,3 +123,7 @@ export function loadProjectFile(file: string, checks: readonly ProjectCheck[] = 
 /** A node-level check (checkAws, checkHcloud) run on the master, its problems at `master.…`. */
 export const onMaster = (check: (c: NodeConfig, input: never) => Problem[]): ProjectCheck =>
   (p, input) => check(p.master.node, input.master as never).map((q) => ({ ...q, path: ['master', ...q.path] }));
+
+/** A node-level check run on the redirector, when there is one, its problems at `redirector.…`. */
+export const onRedirector = (check: (c: NodeConfig, input: never) => Problem[]): ProjectCheck =>
+  (p, input) => (p.redirector && input.redirector ? check(p.redirector.node, input.redirector as never).map((q) => ({ ...q, path: ['redirector', ...q.path] })) : []);

@@ -1,4 +1,4 @@
-import { canonicalCidr } from '../../net/cidr';
+import { canonicalCidr, parseCidr } from '../../net/cidr';
 import type { ProjectConfig } from '../../project/project';
 
 /*
@@ -15,11 +15,14 @@ export interface MasterAcl {
   readonly tier1: readonly string[];
 }
 
-/** `extra`: more sources for the public module, such as the redirector's addresses (R2). */
+/**
+ * `extra`: more sources for the public module, such as the redirector's addresses (R2); a value
+ * that is not a CIDR yet (a cloud's deploy-time token) is kept as it is.
+ */
 export function masterAcl(p: ProjectConfig, extra: readonly string[] = []): MasterAcl {
   const enabled = p.mirrorList.mirrors.filter((m) => m.enabled);
   const tier1 = [...new Set(enabled.filter((m) => m.tier1).flatMap((m) => m.syncFrom))].sort();
-  const publicList = [...new Set([...enabled.flatMap((m) => m.syncFrom), ...extra.map(canonicalCidr)])].sort();
+  const publicList = [...new Set([...enabled.flatMap((m) => m.syncFrom), ...extra.map((c) => (parseCidr(c).ok ? canonicalCidr(c) : c))])].sort();
   return { public: publicList, tier1: p.master.tier1 ? tier1 : [] };
 }
 

@@ -7,13 +7,14 @@
  */
 import * as path from 'node:path';
 import { App } from 'cdktf';
-import { HcloudMasterStack, hcloudMasterStackName } from '../constructs/hcloud/master-stack';
+import { HcloudProjectStack, hcloudProjectStackName } from '../constructs/hcloud/project-stack';
 import { HcloudMirrorStack, hcloudStackName, refuseStacksWithErrors } from '../constructs/hcloud/mirror-stack';
 import { checkHcloud } from '../lib/config/hcloud';
 import { loadConfigFile } from '../lib/config/load';
 import { MirrorConfigError } from '../lib/config/problems';
-import { loadProjectFile, onMaster } from '../lib/project/project';
+import { loadProjectFile, onMaster, onRedirector } from '../lib/project/project';
 import { checkMasterFirewallHcloud } from '../lib/roles/master/limits';
+import { checkRedirectorHcloud } from '../lib/roles/redirector/checks';
 
 const DEFAULT_CONFIG = path.join(__dirname, '..', 'examples', 'xcp-ng.yaml');
 
@@ -25,8 +26,8 @@ function main(): void {
   let build: (app: App) => void;
   try {
     if (projectFile) {
-      const project = loadProjectFile(projectFile, [onMaster(checkHcloud), checkMasterFirewallHcloud]);
-      build = (app) => new HcloudMasterStack(app, hcloudMasterStackName(project), { project });
+      const project = loadProjectFile(projectFile, [onMaster(checkHcloud), onRedirector(checkHcloud), checkMasterFirewallHcloud, checkRedirectorHcloud]);
+      build = (app) => new HcloudProjectStack(app, hcloudProjectStackName(project), { project });
     } else {
       const config = loadConfigFile(file, [checkHcloud]);
       build = (app) => new HcloudMirrorStack(app, hcloudStackName(config), { config });

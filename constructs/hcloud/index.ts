@@ -15,4 +15,5 @@ export { HcloudMirrorNode, type HcloudMirrorNodeProps } from './mirror-node';
 export { HcloudMirrorStack, hcloudStackName, refuseStacksWithErrors, type HcloudMirrorStackProps } from './mirror-stack';
 export { applyMirrorPolicies, FirewallMatchesIngress, mirrorPolicies, registerIngressTable, ServersHaveIpv6, VolumesAreProtected } from './policy';
 export { HcloudMaster, HCLOUD_READ_TOKEN_FILE, type HcloudMasterProps } from './master';
-export { HcloudMasterStack, hcloudMasterStackName } from './master-stack';
+export { HcloudProjectStack, hcloudProjectStackName } from './project-stack';
+export { HcloudRedirector, type HcloudRedirectorProps } from './redirector';

@@ -24,12 +24,14 @@ export class HcloudMaster extends HcloudHost {
     const p = props.project;
     const m = p.master.node;
     super(scope, id, {
-      host: masterHost(p, {
-        aclSource: { kind: 'hcloud-firewall', tokenFile: HCLOUD_READ_TOKEN_FILE },
-        extraRsyncSources: props.extraRsyncSources,
-      }),
+      host: masterHost(p, { aclSource: { kind: 'hcloud-firewall', tokenFile: HCLOUD_READ_TOKEN_FILE } }),
       spec: hcloudNodeSpec(m),
-      adminIngress: hcloudAdminIngress(m.hcloud),
+      // Sources known only at deploy (the redirector's addresses) go to the firewall, which the
+      // host reads back; the bundle cannot hold them.
+      adminIngress: [
+        ...hcloudAdminIngress(m.hcloud),
+        ...((props.extraRsyncSources ?? []).length > 0 ? [{ port: 873, protocol: 'tcp' as const, audience: 'acl' as const, cidrs: props.extraRsyncSources!, description: 'rsync for the project\'s redirector (R2)' }] : []),
+      ],
       monitoring: { metricsCidrs: m.hcloud.metricsCidrs },
       labels: { 'mirrorfleet/preset': p.preset.id },
       firewallIdOnHost: true,

@@ -3,11 +3,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Testing } from 'cdktf';
 import { IngressPolicy, ProjectStack } from '../../constructs/aws';
-import { HcloudMasterStack } from '../../constructs/hcloud/master-stack';
+import { HcloudProjectStack } from '../../constructs/hcloud/project-stack';
 import { checkAws } from '../../lib/config/aws';
 import { checkHcloud } from '../../lib/config/hcloud';
 import { loadProjectFile, onMaster, onRedirector } from '../../lib/project/project';
 import { checkMasterFirewallAws, checkMasterFirewallHcloud } from '../../lib/roles/master/limits';
+import { checkRedirectorHcloud } from '../../lib/roles/redirector/checks';
 import { errorAnnotations } from '../hcloud/helpers';
 import { bodyProblems, loadSchema, unresolvedReferences } from '../hcloud/schema-checks';
 
@@ -85,14 +86,15 @@ describe('the project on AWS: master and redirector in one stack', () => {
   });
 });
 
-describe('the master on Hetzner', () => {
-  const project = loadProjectFile('examples/project.yaml', [onMaster(checkHcloud), checkMasterFirewallHcloud]);
-  const stack = new HcloudMasterStack(Testing.app(), 'mirrorfleet-master-example-org', { project });
+describe('the project on Hetzner: master and redirector in one configuration', () => {
+  const project = loadProjectFile('examples/project.yaml', [onMaster(checkHcloud), onRedirector(checkHcloud), checkMasterFirewallHcloud, checkRedirectorHcloud]);
+  const stack = new HcloudProjectStack(Testing.app(), 'mirrorfleet-master-example-org', { project });
   const json = JSON.parse(Testing.synth(stack));
   const schema = loadSchema();
 
   it('uses only schema arguments of the right types, and references that resolve', () => {
-    const problems = Object.entries(json.resource).flatMap(([type, byName]) =>
+    // terraform_data is Terraform's own resource, not the provider's: checked on its own below.
+    const problems = Object.entries(json.resource).filter(([type]) => type !== 'terraform_data').flatMap(([type, byName]) =>
       Object.entries(byName as Record<string, Record<string, unknown>>).flatMap(([name, b]) => {
         const { ['//']: _m, ...rest } = b;
         return bodyProblems(schema.resource_schemas[type].block, rest, `${type}.${name}`);
@@ -106,6 +108,22 @@ describe('the master on Hetzner', () => {
     expect(rules.filter((r) => r.source_ips.some((s) => WORLD.includes(s))).map((r) => r.port)).toEqual(['80', '443']);
     expect(rules.find((r) => r.port === '873')!.source_ips).toHaveLength(5);
     expect(errorAnnotations(stack)).toEqual([]);
+  });
+
+  it('admits the redirector\'s addresses to the master\'s rsync, and the policies hold', () => {
+    const rsync = (json.resource.hcloud_firewall.master.rule as { port: string; source_ips: string[] }[]).find((r) => r.port === '873' && r.source_ips.some((s) => s.includes('redirector')))!;
+    expect(rsync.source_ips).toEqual(['${hcloud_primary_ip.redirector_ipv4.ip_address}/32', '${cidrhost(hcloud_primary_ip.redirector_ipv6.ip_network, 1)}/128']);
+    expect(errorAnnotations(stack)).toEqual([]);
+  });
+
+  it('copies a changed mirror list to the redirector over SSH, as root with the admin key', () => {
+    const push = json.resource.terraform_data.redirector_mirror_list;
+    expect(push.triggers_replace.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(push.connection).toEqual({ type: 'ssh', host: '${hcloud_primary_ip.redirector_ipv4.ip_address}', user: 'root', private_key: '${var.admin_ssh_private_key}' });
+    expect(push.provisioner).toEqual([{ file: expect.objectContaining({ destination: '/etc/mirrorfleet/redirector/mirrors.json' }) }]);
+    expect(JSON.parse(push.provisioner[0].file.content).mirrors).toHaveLength(4);
+    expect(json.variable.admin_ssh_private_key.sensitive).toBe(true);
+    expect(json.resource.hcloud_firewall.redirector.rule.map((r: { port: string }) => r.port)).toEqual(['80', '443', '22']);
   });
 
   it('tells the host its firewall id (outside the bundle) and protects volume and addresses', () => {

@@ -1,5 +1,7 @@
-import { Annotations, IAspect } from 'cdktf';
+import { Annotations, IAspect, TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
+// cdktf 0.21 resolves tokens for a scope only through this module; the import stays in this folder.
+import { resolve as resolveTokens } from 'cdktf/lib/_tokens';
 import { IngressRule, worldPorts } from '../../../lib/host/ingress';
 import { isWholeInternetText } from '../../../lib/net/cidr';
 import { synthesizedBody } from './synthesized';
@@ -39,7 +41,9 @@ export class FirewallMatchesIngress implements IAspect {
     }
     if (!table) return;
     const actual = lines(rules);
-    const want = lines(table.map((r) => ({ direction: 'in', protocol: r.protocol, port: String(r.port), source_ips: r.cidrs })));
+    // Deploy-time sources (another host's address) as Terraform will read them.
+    const resolved = (c: string) => String(resolveTokens(TerraformStack.of(node), c));
+    const want = lines(table.map((r) => ({ direction: 'in', protocol: r.protocol, port: String(r.port), source_ips: r.cidrs.map(resolved) })));
     for (const l of actual.filter((x) => !want.includes(x) && !isWholeInternetText(x.replace(/^.* from /, '')))) {
       Annotations.of(node).addError(`mirrorfleet policy: the firewall opens ${l}, which the ingress table does not list (N22)`);
     }

@@ -5,7 +5,7 @@ import { DEFAULTS } from '../lib/config/defaults';
 import { checkHcloud } from '../lib/config/hcloud';
 import { parseConfig } from '../lib/config/load';
 import { PRESETS } from '../lib/presets';
-import { loadProjectFile, onMaster } from '../lib/project/project';
+import { loadProjectFile, onMaster, onRedirector } from '../lib/project/project';
 import { REPO, tmpDir } from './support/fixtures';
 
 const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
@@ -48,6 +48,20 @@ describe('README stays true', () => {
   });
 
   const configs = [...readme.matchAll(/```yaml\n(preset:[^`]+)```/g)].map((m) => m[1]).filter((c) => !/^mirrors:/m.test(c));
+
+  it.each(['README.md', 'docs/redirector.md'])('%s: the redirector block shown is valid with the example project', (file) => {
+    const text = fs.readFileSync(path.join(REPO, file), 'utf8');
+    const block = [...text.matchAll(/```yaml\n(redirector:\n[^`]+)```/g)].map((m) => m[1])[0];
+    const dir = tmpDir('readme-redirector');
+    const project = fs.readFileSync(path.join(REPO, 'examples', 'project.yaml'), 'utf8').replace(/\n# The central redirector[\s\S]*$/, '\n');
+    fs.writeFileSync(path.join(dir, 'project.yaml'), `${project}${block}`);
+    fs.copyFileSync(path.join(REPO, 'examples', 'mirrors.yaml'), path.join(dir, 'mirrors.yaml'));
+    try {
+      expect(loadProjectFile(path.join(dir, 'project.yaml'), [onRedirector(checkAws)]).redirector!.node.hostname).toBe('download.example.org');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
   it('shows a minimal and a custom-tree config', () => expect(configs.map((c) => /^preset: (\S+)/.exec(c)![1])).toEqual(['xcp-ng', 'custom']));
 
   it.each(['README.md', 'docs/master.md'])('%s: the project.yaml shown is valid as written, with the mirrors.yaml shown (or the example)', (file) => {

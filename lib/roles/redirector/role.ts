@@ -1,11 +1,11 @@
 import type { HostSpec } from '../../host/host';
 import { IngressRule, worldRule } from '../../host/ingress';
-import { TEXTFILE_METRICS, renderDataVolumeInfo } from '../../host/metrics';
+import { TEXTFILE_METRICS } from '../../host/metrics';
 import type { HostRole } from '../../host/role';
 import type { ProjectConfig } from '../../project/project';
 import type { RedirectorConfig } from '../../project/redirector';
 import { SYNC_GROUP, SYNC_USER } from '../../render/layout';
-import { nodeCertificate } from '../mirror-node/role';
+import { nodeCertificate, renderNodeStaticMetrics } from '../mirror-node/role';
 import { GeoipSource, MIRRORBITS_USER, REDIRECTOR_UNITS, redirectorUnits, renderRedirectorFiles } from './files';
 import { REDIRECTOR_LAYOUT, RedirectorLayout, tlsSitePaths } from './layout';
 import { MIRROR_LIST_UNITS, MirrorListSource } from './mirror-list-source';
@@ -51,8 +51,9 @@ export function redirectorRole(p: ProjectConfig, r: RedirectorConfig, opts: Redi
     provisionStep: `${rl.host.binDir}/mirrorfleet-provision-redirector`,
     metricsOwner: SYNC_USER,
     ingress: redirectorIngress(),
-    metrics: [...TEXTFILE_METRICS.sync, ...TEXTFILE_METRICS.redirector, ...TEXTFILE_METRICS.geoip],
-    staticMetrics: renderDataVolumeInfo(r.node.storage.mountPoint),
+    metrics: [...TEXTFILE_METRICS.sync, ...TEXTFILE_METRICS.static, ...TEXTFILE_METRICS.redirector, ...TEXTFILE_METRICS.geoip],
+    // The copy's interval for the sync-age rules, and the data volume.
+    staticMetrics: renderNodeStaticMetrics(r.node),
   };
 }
 

@@ -1,3 +1,4 @@
+import { AWS_PRICES } from '../cost/prices';
 import { IngressRule, checkIngress, listedRule } from '../host/ingress';
 import { NodeConfig } from './node-config';
 import { Problem, didYouMean, formatPath } from './problems';
@@ -17,7 +18,7 @@ export interface InstanceTypeInfo {
   readonly memoryGiB: number;
   /** Baseline (sustained) network bandwidth, not the "up to" burst figure. */
   readonly baselineMbps: number;
-  /** On-demand Linux, us-east-1, for ordering and the cost table only. */
+  /** On-demand Linux, us-east-1, from the price table (lib/cost/prices.ts), for ordering and the cost table only. */
   readonly usdPerHour: number;
   /** t-class: CPU credits; never chosen automatically. */
   readonly burstable?: true;
@@ -25,8 +26,9 @@ export interface InstanceTypeInfo {
   readonly missingIn: readonly string[];
 }
 
-const t = (name: string, arch: 'arm64' | 'amd64', vcpus: number, memoryGiB: number, baselineMbps: number, usdPerHour: number, missingIn: readonly string[] = [], burstable?: true): InstanceTypeInfo => ({
-  name, arch, vcpus, memoryGiB, baselineMbps, usdPerHour, missingIn, ...(burstable ? { burstable } : {}),
+const US_EAST_1: Readonly<Record<string, number>> = AWS_PRICES.regions['us-east-1'].instanceUsdPerHour;
+const t = (name: string, arch: 'arm64' | 'amd64', vcpus: number, memoryGiB: number, baselineMbps: number, missingIn: readonly string[] = [], burstable?: true): InstanceTypeInfo => ({
+  name, arch, vcpus, memoryGiB, baselineMbps, usdPerHour: US_EAST_1[name], missingIn, ...(burstable ? { burstable } : {}),
 });
 
 const NO_M7G = ['ca-west-1', 'eu-south-1'];
@@ -40,30 +42,29 @@ const NO_C7GN = [
 
 /**
  * Types whose sustained bandwidth we know. Baselines: aws/karpenter-provider-aws
- * zz_generated.bandwidth.go; prices: its zz_generated.pricing_aws.go (us-east-1, 2026-01-19) and
- * pricing.md §1.1; regions: cfn-lint's data as bundled in aws-cdk-lib (a test re-checks them).
+ * zz_generated.bandwidth.go; prices: lib/cost/prices.ts; regions: cfn-lint's data as bundled in aws-cdk-lib (a test re-checks them).
  */
 export const INSTANCE_TYPES: readonly InstanceTypeInfo[] = [
-  t('t4g.medium', 'arm64', 2, 4, 256, 0.0336, [], true),
-  t('t4g.large', 'arm64', 2, 8, 512, 0.0672, [], true),
-  t('m6g.large', 'arm64', 2, 8, 750, 0.077),
-  t('c7g.large', 'arm64', 2, 4, 937, 0.0725, NO_C7G),
-  t('m7g.large', 'arm64', 2, 8, 937, 0.0816, NO_M7G),
-  t('c6gn.large', 'arm64', 2, 4, 3000, 0.0864, NO_C6GN),
-  t('c7gn.large', 'arm64', 2, 4, 6250, 0.1248, NO_C7GN),
-  t('c6g.xlarge', 'arm64', 4, 8, 1250, 0.136),
-  t('c7g.xlarge', 'arm64', 4, 8, 1876, 0.145, NO_C7G),
-  t('m6g.xlarge', 'arm64', 4, 16, 1250, 0.154),
-  t('m7g.xlarge', 'arm64', 4, 16, 1876, 0.1632, NO_M7G),
-  t('c6gn.xlarge', 'arm64', 4, 8, 6300, 0.1728, NO_C6GN),
-  t('c7gn.xlarge', 'arm64', 4, 8, 12500, 0.2496, NO_C7GN),
-  t('m7g.2xlarge', 'arm64', 8, 32, 3750, 0.3264, NO_M7G),
-  t('t3.medium', 'amd64', 2, 4, 256, 0.0416, [], true),
-  t('t3.large', 'amd64', 2, 8, 512, 0.0832, [], true),
-  t('c7i.large', 'amd64', 2, 4, 781, 0.08925, ['me-south-1']),
-  t('m7i.large', 'amd64', 2, 8, 781, 0.1008, ['ca-west-1', 'me-south-1']),
-  t('c6in.large', 'amd64', 2, 4, 3125, 0.1134),
-  t('m7i.xlarge', 'amd64', 4, 16, 1562, 0.2016, ['ca-west-1', 'me-south-1']),
+  t('t4g.medium', 'arm64', 2, 4, 256, [], true),
+  t('t4g.large', 'arm64', 2, 8, 512, [], true),
+  t('m6g.large', 'arm64', 2, 8, 750),
+  t('c7g.large', 'arm64', 2, 4, 937, NO_C7G),
+  t('m7g.large', 'arm64', 2, 8, 937, NO_M7G),
+  t('c6gn.large', 'arm64', 2, 4, 3000, NO_C6GN),
+  t('c7gn.large', 'arm64', 2, 4, 6250, NO_C7GN),
+  t('c6g.xlarge', 'arm64', 4, 8, 1250),
+  t('c7g.xlarge', 'arm64', 4, 8, 1876, NO_C7G),
+  t('m6g.xlarge', 'arm64', 4, 16, 1250),
+  t('m7g.xlarge', 'arm64', 4, 16, 1876, NO_M7G),
+  t('c6gn.xlarge', 'arm64', 4, 8, 6300, NO_C6GN),
+  t('c7gn.xlarge', 'arm64', 4, 8, 12500, NO_C7GN),
+  t('m7g.2xlarge', 'arm64', 8, 32, 3750, NO_M7G),
+  t('t3.medium', 'amd64', 2, 4, 256, [], true),
+  t('t3.large', 'amd64', 2, 8, 512, [], true),
+  t('c7i.large', 'amd64', 2, 4, 781, ['me-south-1']),
+  t('m7i.large', 'amd64', 2, 8, 781, ['ca-west-1', 'me-south-1']),
+  t('c6in.large', 'amd64', 2, 4, 3125),
+  t('m7i.xlarge', 'amd64', 4, 16, 1562, ['ca-west-1', 'me-south-1']),
 ];
 
 /**

@@ -1,3 +1,4 @@
+import { HCLOUD_PRICES } from '../cost/prices';
 import { IngressRule, checkIngress, listedRule } from '../host/ingress';
 import { memoryNeedGiB } from './aws';
 import { NodeConfig } from './node-config';
@@ -8,21 +9,22 @@ import type { MirrorConfigInput } from './schema';
  * What a Hetzner Cloud node is made of, decided from the config alone (N20, N22, N23): location,
  * server type, image, volume, firewall sources. Pure data and arithmetic, so every rule is
  * unit-tested without cdktf and every rejection points at the YAML line it comes from.
- * Figures: /work/shared/reference/pricing.md §2 (prices for new orders after 2026-06-15).
+ * Figures: /work/shared/reference/pricing.md §2; prices from the price table, lib/cost/prices.ts.
  */
 
 /**
  * Hetzner Cloud locations (pricing.md §2.6; network zones from
  * https://docs.hetzner.com/cloud/networks/faq, last change 2024-12-11). Included traffic per
- * server: pricing.md §2.3 (20 TB in the EU; about 1 TiB for small types in the US and Singapore).
+ * server and its overage price: the price table (20 TB in the EU; about 1 TB in the US and Singapore).
  */
+const T = HCLOUD_PRICES.traffic;
 export const HCLOUD_LOCATIONS = {
-  fsn1: { city: 'Falkenstein, DE', zone: 'eu-central', includedTB: 20, eurPerExtraTB: 1.0 },
-  nbg1: { city: 'Nuremberg, DE', zone: 'eu-central', includedTB: 20, eurPerExtraTB: 1.0 },
-  hel1: { city: 'Helsinki, FI', zone: 'eu-central', includedTB: 20, eurPerExtraTB: 1.0 },
-  ash: { city: 'Ashburn, VA, US', zone: 'us-east', includedTB: 1, eurPerExtraTB: 1.0 },
-  hil: { city: 'Hillsboro, OR, US', zone: 'us-west', includedTB: 1, eurPerExtraTB: 1.0 },
-  sin: { city: 'Singapore', zone: 'ap-southeast', includedTB: 1, eurPerExtraTB: 7.4 },
+  fsn1: { city: 'Falkenstein, DE', zone: 'eu-central', ...T.fsn1 },
+  nbg1: { city: 'Nuremberg, DE', zone: 'eu-central', ...T.nbg1 },
+  hel1: { city: 'Helsinki, FI', zone: 'eu-central', ...T.hel1 },
+  ash: { city: 'Ashburn, VA, US', zone: 'us-east', ...T.ash },
+  hil: { city: 'Hillsboro, OR, US', zone: 'us-west', ...T.hil },
+  sin: { city: 'Singapore', zone: 'ap-southeast', ...T.sin },
 } as const;
 export type HcloudLocation = keyof typeof HCLOUD_LOCATIONS;
 export const HCLOUD_LOCATION_NAMES = Object.keys(HCLOUD_LOCATIONS) as HcloudLocation[];
@@ -32,23 +34,23 @@ export interface ServerTypeInfo {
   readonly vcpus: number;
   readonly memoryGiB: number;
   readonly arch: 'amd64' | 'arm64';
-  /** Net €/month for new orders after 2026-06-15, EU locations, without the primary IPv4. */
+  /** Net €/month for new orders after 2026-06-15, EU locations, without the primary IPv4 (the price table). */
   readonly eurPerMonth: number;
   /** Hetzner marked CX and CAX "not available" on 2026-09-03 (pricing.md §2.1). */
   readonly orderable: boolean;
 }
 
-const st = (name: string, vcpus: number, memoryGiB: number, eurPerMonth: number, orderable: boolean, arch: 'amd64' | 'arm64' = 'amd64'): ServerTypeInfo => ({
-  name, vcpus, memoryGiB, arch, eurPerMonth, orderable,
+const st = (name: string, vcpus: number, memoryGiB: number, orderable: boolean, arch: 'amd64' | 'arm64' = 'amd64'): ServerTypeInfo => ({
+  name, vcpus, memoryGiB, arch, eurPerMonth: HCLOUD_PRICES.serverEurPerMonth[name], orderable,
 });
 
 /** Current server types (pricing.md §2.2). */
 export const HCLOUD_SERVER_TYPES: readonly ServerTypeInfo[] = [
-  st('cx23', 2, 4, 5.49, false), st('cx33', 4, 8, 8.49, false), st('cx43', 8, 16, 15.99, false), st('cx53', 16, 32, 29.49, false),
-  st('cax11', 2, 4, 5.99, false, 'arm64'), st('cax21', 4, 8, 10.49, false, 'arm64'), st('cax31', 8, 16, 20.99, false, 'arm64'), st('cax41', 16, 32, 40.99, false, 'arm64'),
-  st('cpx12', 1, 2, 11.49, true), st('cpx22', 2, 4, 19.49, true), st('cpx32', 4, 8, 35.49, true), st('cpx42', 8, 16, 69.49, true),
-  st('cpx52', 12, 24, 100.49, true), st('cpx62', 16, 32, 129.99, true),
-  st('ccx13', 2, 8, 42.99, true), st('ccx23', 4, 16, 85.99, true), st('ccx33', 8, 32, 138.49, true), st('ccx43', 16, 64, 275.99, true), st('ccx53', 32, 128, 533.49, true),
+  st('cx23', 2, 4, false), st('cx33', 4, 8, false), st('cx43', 8, 16, false), st('cx53', 16, 32, false),
+  st('cax11', 2, 4, false, 'arm64'), st('cax21', 4, 8, false, 'arm64'), st('cax31', 8, 16, false, 'arm64'), st('cax41', 16, 32, false, 'arm64'),
+  st('cpx12', 1, 2, true), st('cpx22', 2, 4, true), st('cpx32', 4, 8, true), st('cpx42', 8, 16, true),
+  st('cpx52', 12, 24, true), st('cpx62', 16, 32, true),
+  st('ccx13', 2, 8, true), st('ccx23', 4, 16, true), st('ccx33', 8, 32, true), st('ccx43', 16, 64, true), st('ccx53', 32, 128, true),
 ];
 
 /** Types Hetzner removed (deprecated 2024-06-06 and 2025-10-16, pricing.md §2.1) and their successors. */
@@ -72,9 +74,8 @@ export const HCLOUD_DEFAULTS = {
   metricsCidrs: [] as readonly string[],
 } as const;
 
-/** Volume sizes Hetzner accepts, in GB (pricing.md §2.4); €/GB-month net (fsn1, 2026-05-27). */
-export const HCLOUD_VOLUME = { minGB: 10, maxGB: 10240, eurPerGBMonth: 0.0572 } as const;
-export const HCLOUD_IPV4_EUR_PER_MONTH = 0.5;
+/** Volume sizes Hetzner accepts, in GB (pricing.md §2.4). */
+export const HCLOUD_VOLUME = { minGB: 10, maxGB: 10240 } as const;
 
 /** node_exporter's port: on loopback only unless hcloud.metricsCidrs opens it to a Prometheus server. */
 export const NODE_EXPORTER_PORT = 9100;
@@ -181,19 +182,6 @@ export function hcloudNodeSpec(c: NodeConfig): HcloudNodeSpec {
     sshPublicKeys: h.sshKeys.filter(isPublicKey).map((k) => k.trim()),
     sshKeyNames: h.sshKeys.filter((k) => !isPublicKey(k)),
   };
-}
-
-/**
- * Net monthly cost in € of one node serving `trafficTB` (decimal TB) a month, for the cost table:
- * server + primary IPv4 + volume + traffic beyond the location's allowance (pricing.md §3.2).
- */
-export function monthlyCostEur(spec: HcloudNodeSpec, trafficTB: number) {
-  const loc = HCLOUD_LOCATIONS[spec.location];
-  const server = spec.serverTypeInfo?.eurPerMonth ?? NaN;
-  const volume = spec.volumeGB * HCLOUD_VOLUME.eurPerGBMonth;
-  const traffic = Math.max(0, trafficTB - loc.includedTB) * loc.eurPerExtraTB;
-  const round = (x: number) => Math.round(x * 100) / 100;
-  return { server, ipv4: HCLOUD_IPV4_EUR_PER_MONTH, volume: round(volume), traffic: round(traffic), total: round(server + HCLOUD_IPV4_EUR_PER_MONTH + volume + traffic) };
 }
 
 function autoName(c: NodeConfig): string {

@@ -1,59 +1,81 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadConfigFile } from '../lib/config/load';
 import { MirrorConfigError } from '../lib/config/problems';
-import { hostFiles } from '../lib/host/host';
-import { renderUserData } from '../lib/host/user-data';
-import { mirrorNodeHost } from '../lib/roles/mirror-node/role';
+import { Command, CommandError, Io } from './commands/command';
+import { render } from './commands/render';
+import { validate } from './commands/validate';
 
-export const USAGE = `usage: mirrorfleet <command> [options]
+/*
+ * The mirrorfleet CLI: a table of commands (bin/commands/*.ts), one option parser and one usage
+ * text built from the table. Exit codes: 0 done, 1 the input is wrong (config problems, a file
+ * that cannot be read or written), 2 the arguments are wrong.
+ */
 
-commands:
-  validate --config FILE             check a mirror.yaml and list every problem
-  render   --config FILE --out DIR   write every node file at its install path under DIR,
-                                     and the cloud-init user data as DIR/user-data.yaml
-`;
+/** Every command, in the order the usage lists them. A new command is a file in bin/commands and a row here. */
+export const COMMANDS: readonly Command[] = [validate, render];
 
-type Io = { out: (s: string) => void; err: (s: string) => void };
 const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
-/** Runs one CLI invocation; returns the exit code (0 ok, 1 bad config, 2 bad arguments). */
-export function main(argv: string[], io: Io = stdio): number {
-  const [command, ...rest] = argv;
-  const options = parseOptions(rest);
-  const usage = (why: string) => {
-    io.err(`mirrorfleet: ${why}\n\n${USAGE}`);
+export function usage(commands: readonly Command[] = COMMANDS): string {
+  const synopsis = (c: Command) =>
+    [c.name, ...Object.entries(c.options).map(([k, o]) => (o.required ? `--${k}${o.value ? ` ${o.value}` : ''}` : `[--${k}${o.value ? ` ${o.value}` : ''}]`))].join(' ');
+  const width = Math.max(...commands.map((c) => synopsis(c).length)) + 2;
+  const lines = commands.map((c) => `  ${synopsis(c).padEnd(width)} ${c.summary}`);
+  return `usage: mirrorfleet <command> [options]
+
+commands:
+${lines.join('\n')}
+
+  mirrorfleet <command> --help       the command's options
+  mirrorfleet --version              the version
+`;
+}
+
+function commandUsage(c: Command): string {
+  const options = Object.entries(c.options).map(([k, o]) => {
+    const head = `--${k}${o.value ? ` ${o.value}` : ''}`;
+    const choices = o.choices ? ` (${o.choices.join(', ')})` : '';
+    return `  ${head.padEnd(20)} ${o.help}${choices}${o.required ? '' : ', optional'}`;
+  });
+  return `usage: mirrorfleet ${c.name} [options]\n\n${c.summary}\n\noptions:\n${options.join('\n')}\n`;
+}
+
+export function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const HELP = ['--help', '-h'];
+
+/** Runs one CLI invocation; returns the exit code. */
+export function main(argv: readonly string[], io: Io = stdio, commands: readonly Command[] = COMMANDS): number {
+  const bad = (why: string, text = usage(commands)) => {
+    io.err(`mirrorfleet: ${why}\n\n${text}`);
     return 2;
   };
-  if (command === undefined || command === '--help' || command === '-h') return usage('no command given');
-  if (typeof options === 'string') return usage(options);
-  const allowed: Record<string, string[]> = { validate: ['config'], render: ['config', 'out'] };
-  if (!(command in allowed)) return usage(`unknown command "${command}"`);
-  const unknown = Object.keys(options).filter((k) => !allowed[command].includes(k));
-  if (unknown.length > 0) return usage(`unknown option --${unknown[0]} for ${command}`);
-  const missing = allowed[command].filter((k) => options[k] === undefined);
-  if (missing.length > 0) return usage(`${command} needs --${missing.join(' and --')}`);
+  const [name, ...rest] = argv;
+  if (name === undefined) return bad('no command given');
+  if (HELP.includes(name)) {
+    io.out(usage(commands));
+    return 0;
+  }
+  if (name === '--version' || name === '-V') {
+    io.out(`mirrorfleet ${version()}\n`);
+    return 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) return bad(name.startsWith('-') ? `unknown option ${name}: give a command first` : `unknown command "${name}"`);
+  if (rest.some((a) => HELP.includes(a))) {
+    io.out(commandUsage(command));
+    return 0;
+  }
+  const parsed = parseOptions(command, rest);
+  if (typeof parsed === 'string') return bad(parsed, commandUsage(command));
 
   try {
-    const config = loadConfigFile(options.config);
-    if (command === 'validate') {
-      io.out(`${options.config}: valid ${config.preset.id} mirror node ${config.hostname}\n`);
-      return 0;
-    }
-    const outDir = options.out;
-    const host = mirrorNodeHost(config);
-    const files = hostFiles(host);
-    for (const f of files) {
-      const target = path.join(outDir, f.path);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, f.content, { mode: Number.parseInt(f.mode, 8) });
-    }
-    fs.mkdirSync(outDir, { recursive: true });
-    fs.writeFileSync(path.join(outDir, 'user-data.yaml'), renderUserData(host));
-    io.out(`${files.length} files and user-data.yaml written under ${outDir}\n`);
-    return 0;
+    return command.run(parsed, io);
   } catch (e) {
-    if (e instanceof MirrorConfigError) {
+    if (e instanceof MirrorConfigError || e instanceof CommandError) {
       io.err(`${e.message}\n`);
       return 1;
     }
@@ -61,15 +83,28 @@ export function main(argv: string[], io: Io = stdio): number {
   }
 }
 
-function parseOptions(args: string[]): Record<string, string> | string {
+/** The command's options from argv (`--key VALUE`, `--key=VALUE`, `--flag`), or why they are wrong. */
+function parseOptions(command: Command, args: readonly string[]): Record<string, string> | string {
   const options: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
-    const m = /^--([a-z]+)(?:=(.*))?$/.exec(args[i]);
-    if (!m) return `unexpected argument "${args[i]}"`;
-    const value = m[2] ?? args[++i];
-    if (value === undefined || value.startsWith('--')) return `--${m[1]} needs a value`;
-    if (m[1] in options) return `--${m[1]} given twice`;
-    options[m[1]] = value;
+    const m = /^--([A-Za-z][A-Za-z0-9-]*)(?:=(.*))?$/s.exec(args[i]);
+    if (!m) return args[i].startsWith('-') ? `unknown option ${args[i]} for ${command.name}` : `unexpected argument "${args[i]}"`;
+    const [, key, inline] = m;
+    const spec = command.options[key];
+    if (!spec) return `unknown option --${key} for ${command.name}`;
+    if (key in options) return `--${key} given twice`;
+    if (spec.value === undefined) {
+      if (inline !== undefined) return `--${key} takes no value`;
+      options[key] = 'true';
+      continue;
+    }
+    const value = inline ?? args[++i];
+    if (value === undefined || (inline === undefined && value.startsWith('--'))) return `--${key} needs a value (${spec.value})`;
+    if (value === '') return `--${key} needs a value (${spec.value}), not an empty string`;
+    if (spec.choices && !spec.choices.includes(value)) return `--${key} is one of ${spec.choices.join(', ')}, not "${value}"`;
+    options[key] = value;
   }
+  const missing = Object.entries(command.options).filter(([k, o]) => o.required && options[k] === undefined).map(([k]) => `--${k}`);
+  if (missing.length > 0) return `${command.name} needs ${missing.join(' and ')}`;
   return options;
 }

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { main } from '../bin/cli';
+import { COMMANDS, main } from '../bin/cli';
 import { NODE_LAYOUT } from '../lib/render/layout';
 import { mirrorNodeFiles, renderNodeUserData } from '../lib/roles/mirror-node/role';
 import { exampleConfig, tmpDir } from './support/fixtures';
@@ -44,11 +44,41 @@ describe('mirrorfleet CLI', () => {
   });
 
   it.each([
+    [['--help']],
+    [['-h']],
+    [['validate', '--help']],
+    [['render', '--config', 'x', '-h']],
+  ])('%j prints the usage on stdout and exits 0', (argv) => {
+    const r = cli(...argv);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/^usage: mirrorfleet /);
+  });
+
+  it('--version prints the package version and exits 0', () => {
+    const { version } = JSON.parse(fs.readFileSync('package.json', 'utf8'));
+    expect(cli('--version')).toEqual({ code: 0, out: `mirrorfleet ${version}\n`, err: '' });
+  });
+
+  it('the usage lists every command of the table with its options', () => {
+    const r = cli('--help');
+    for (const c of COMMANDS) {
+      expect(r.out).toContain(`  ${c.name} `);
+      for (const k of Object.keys(c.options)) expect(r.out).toMatch(new RegExp(`^  ${c.name} .*--${k}`, 'm'));
+    }
+  });
+
+  it.each([
     [[], /no command given/],
+    [['--verbose'], /unknown option --verbose: give a command first/],
+    [['validate', '--config', 'examples/xcp-ng.yaml', '--verbose'], /unknown option --verbose for validate/],
+    [['validate', '--verbose', '--config', 'examples/xcp-ng.yaml'], /unknown option --verbose for validate/],
+    [['validate', '-v'], /unknown option -v for validate/],
+    [['validate', '--config='], /--config needs a value \(FILE\), not an empty string/],
     [['deploy'], /unknown command "deploy"/],
     [['render', '--config', 'examples/xcp-ng.yaml'], /render needs --out/],
     [['validate'], /validate needs --config/],
-    [['validate', '--config'], /--config needs a value/],
+    [['validate', '--config'], /--config needs a value \(FILE\)/],
     [['validate', '--config', 'a', '--config', 'b'], /--config given twice/],
     [['validate', '--config', 'examples/xcp-ng.yaml', '--out', 'x'], /unknown option --out for validate/],
     [['validate', 'examples/xcp-ng.yaml'], /unexpected argument "examples\/xcp-ng.yaml"/],
@@ -56,7 +86,7 @@ describe('mirrorfleet CLI', () => {
     const r = cli(...(argv as string[]));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
-    expect(r.err).toContain('usage: mirrorfleet <command>');
+    expect(r.err).toMatch(/^usage: mirrorfleet (<command>|validate|render) \[options\]$/m);
   });
 
   it('the installed bin entry runs the same CLI (npx mirrorfleet)', () => {

@@ -1,7 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MirrorConfigError } from '../lib/config/problems';
+import { application } from './commands/application';
+import { check } from './commands/check';
 import { Command, CommandError, Io } from './commands/command';
+import { cost } from './commands/cost';
 import { render } from './commands/render';
 import { validate } from './commands/validate';
 
@@ -12,15 +15,15 @@ import { validate } from './commands/validate';
  */
 
 /** Every command, in the order the usage lists them. A new command is a file in bin/commands and a row here. */
-export const COMMANDS: readonly Command[] = [validate, render];
+export const COMMANDS: readonly Command[] = [validate, render, application, check, cost];
 
 const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
 
 export function usage(commands: readonly Command[] = COMMANDS): string {
   const synopsis = (c: Command) =>
-    [c.name, ...Object.entries(c.options).map(([k, o]) => (o.required ? `--${k}${o.value ? ` ${o.value}` : ''}` : `[--${k}${o.value ? ` ${o.value}` : ''}]`))].join(' ');
-  const width = Math.max(...commands.map((c) => synopsis(c).length)) + 2;
-  const lines = commands.map((c) => `  ${synopsis(c).padEnd(width)} ${c.summary}`);
+    [c.name, ...(c.argument ? [c.argument.name] : []), ...Object.entries(c.options).map(([k, o]) => (o.required ? `--${k}${o.value ? ` ${o.value}` : ''}` : `[--${k}${o.value ? ` ${o.value}` : ''}]`))].join(' ');
+  // The synopsis on its line, the summary under it: one long command does not push every summary off the screen.
+  const lines = commands.map((c) => `  ${synopsis(c)}\n      ${c.summary}`);
   return `usage: mirrorfleet <command> [options]
 
 commands:
@@ -37,7 +40,9 @@ function commandUsage(c: Command): string {
     const choices = o.choices ? ` (${o.choices.join(', ')})` : '';
     return `  ${head.padEnd(20)} ${o.help}${choices}${o.required ? '' : ', optional'}`;
   });
-  return `usage: mirrorfleet ${c.name} [options]\n\n${c.summary}\n\noptions:\n${options.join('\n')}\n`;
+  const argument = c.argument ? ` ${c.argument.name}` : '';
+  const argumentHelp = c.argument ? `\n  ${c.argument.name.padEnd(20)} ${c.argument.help}` : '';
+  return `usage: mirrorfleet ${c.name}${argument} [options]\n\n${c.summary}\n\noptions:${argumentHelp}\n${options.join('\n')}\n`;
 }
 
 export function version(): string {
@@ -47,8 +52,8 @@ export function version(): string {
 
 const HELP = ['--help', '-h'];
 
-/** Runs one CLI invocation; returns the exit code. */
-export function main(argv: readonly string[], io: Io = stdio, commands: readonly Command[] = COMMANDS): number {
+/** Runs one CLI invocation; returns the exit code (later, for a command that talks to the network). */
+export function main(argv: readonly string[], io: Io = stdio, commands: readonly Command[] = COMMANDS): number | Promise<number> {
   const bad = (why: string, text = usage(commands)) => {
     io.err(`mirrorfleet: ${why}\n\n${text}`);
     return 2;
@@ -72,14 +77,18 @@ export function main(argv: readonly string[], io: Io = stdio, commands: readonly
   const parsed = parseOptions(command, rest);
   if (typeof parsed === 'string') return bad(parsed, commandUsage(command));
 
-  try {
-    return command.run(parsed, io);
-  } catch (e) {
+  const failed = (e: unknown) => {
     if (e instanceof MirrorConfigError || e instanceof CommandError) {
       io.err(`${e.message}\n`);
       return 1;
     }
     throw e;
+  };
+  try {
+    const code = command.run(parsed, io);
+    return typeof code === 'number' ? code : code.catch(failed);
+  } catch (e) {
+    return failed(e);
   }
 }
 
@@ -88,6 +97,10 @@ function parseOptions(command: Command, args: readonly string[]): Record<string,
   const options: Record<string, string> = {};
   for (let i = 0; i < args.length; i++) {
     const m = /^--([A-Za-z][A-Za-z0-9-]*)(?:=(.*))?$/s.exec(args[i]);
+    if (!m && command.argument && !args[i].startsWith('-') && options[command.argument.name] === undefined) {
+      options[command.argument.name] = args[i];
+      continue;
+    }
     if (!m) return args[i].startsWith('-') ? `unknown option ${args[i]} for ${command.name}` : `unexpected argument "${args[i]}"`;
     const [, key, inline] = m;
     const spec = command.options[key];
@@ -104,7 +117,10 @@ function parseOptions(command: Command, args: readonly string[]): Record<string,
     if (spec.choices && !spec.choices.includes(value)) return `--${key} is one of ${spec.choices.join(', ')}, not "${value}"`;
     options[key] = value;
   }
-  const missing = Object.entries(command.options).filter(([k, o]) => o.required && options[k] === undefined).map(([k]) => `--${k}`);
+  const missing = [
+    ...(command.argument && options[command.argument.name] === undefined ? [command.argument.name] : []),
+    ...Object.entries(command.options).filter(([k, o]) => o.required && options[k] === undefined).map(([k]) => `--${k}`),
+  ];
   if (missing.length > 0) return `${command.name} needs ${missing.join(' and ')}`;
   return options;
 }

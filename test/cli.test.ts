@@ -16,7 +16,10 @@ function cli(...argv: string[]) {
 describe('mirrorfleet CLI', () => {
   it('validate: a valid config exits 0 and names the node', () => {
     const r = cli('validate', '--config', 'examples/gentoo.yaml');
-    expect(r).toEqual({ code: 0, out: 'examples/gentoo.yaml: valid gentoo mirror node gentoo.mirror.example.org\n', err: '' });
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('examples/gentoo.yaml: valid gentoo mirror node gentoo.mirror.example.org\n');
+    // 1000 Mbit/s served all month would cost about $19,000 of AWS egress (lib/cost/warnings.ts).
+    expect(r.err).toMatch(/^warning: bandwidthMbps 1000: serving that rate all month moves 299 TB; on AWS us-east-1 /);
   });
 
   it('validate: a bad config exits 1 and lists every problem on stderr', () => {

@@ -22,9 +22,11 @@ export interface CommandOption {
 export interface Command {
   readonly name: string;
   readonly summary: string;
+  /** One required argument that is not an option (`check URL-or-HOST`); run() finds it under its name. */
+  readonly argument?: { readonly name: string; readonly help: string };
   readonly options: Readonly<Record<string, CommandOption>>;
-  /** Returns the exit code: 0 done, 1 the input is wrong (a config problem, a file that cannot be written). */
-  readonly run: (options: Readonly<Record<string, string>>, io: Io) => number;
+  /** Returns the exit code: 0 done, 1 the input is wrong (a config problem, a file that cannot be written); a command that talks to the network returns it later. */
+  readonly run: (options: Readonly<Record<string, string>>, io: Io) => number | Promise<number>;
 }
 
 /** A failure the user can fix (a file that cannot be read or written), printed as one sentence, exit 1. */

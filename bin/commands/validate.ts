@@ -1,4 +1,5 @@
 import { loadConfigFile } from '../../lib/config/load';
+import { costWarnings } from '../../lib/cost/warnings';
 import { Command } from './command';
 
 export const validate: Command = {
@@ -10,6 +11,7 @@ export const validate: Command = {
   run(options, io) {
     const config = loadConfigFile(options.config);
     io.out(`${options.config}: valid ${config.preset.id} mirror node ${config.hostname}\n`);
+    for (const w of costWarnings(config)) io.err(`${w}\n`);
     return 0;
   },
 };

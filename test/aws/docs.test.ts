@@ -1,7 +1,6 @@
-import { AWS_DEFAULTS, AUTO_INSTANCE_TYPES, INSTANCE_TYPES, awsNodeSpec } from '../../lib/config/aws';
+import { AWS_DEFAULTS, AUTO_INSTANCE_TYPES } from '../../lib/config/aws';
 import { THRESHOLDS as ALARMS } from '../../lib/host/metrics';
 import { docSection } from '../support/fixtures';
-import { awsExampleConfig } from './support';
 
 /* docs/aws.md stays true to the code. */
 const doc = docSection('docs/aws.md', 'Deploy on AWS');
@@ -28,12 +27,5 @@ describe('docs/aws.md: Deploy on AWS', () => {
     expect(flat).toContain(AUTO_INSTANCE_TYPES.join(', '));
     expect(flat).toContain(`${ALARMS.dataDiskWarningPercent} % and ${ALARMS.dataDiskCriticalPercent} % full`);
     expect(flat).toContain(`certificate < ${ALARMS.certDaysLeft} days`);
-  });
-
-  it('prices the default example\'s instance and volume as the catalog and the config do', () => {
-    const spec = awsNodeSpec(awsExampleConfig('xcp-ng'));
-    const instance = INSTANCE_TYPES.find((i) => i.name === spec.instanceType.name)!;
-    expect(doc).toContain(`| ${instance.name} | ${instance.usdPerHour} × 730 h | ${(instance.usdPerHour * 730).toFixed(2)} |`);
-    expect(doc).toContain(`| Data volume, gp3 ${spec.dataVolume.sizeGiB} GB | ${spec.dataVolume.sizeGiB} × 0.08 | ${(spec.dataVolume.sizeGiB * 0.08).toFixed(2)} |`);
   });
 });

@@ -22,9 +22,11 @@ export function formatReport(report: CheckReport): string {
   const required = report.results.filter((r) => r.required);
   const count = (s: CheckResult['status']) => required.filter((r) => r.status === s).length;
   const t = report.traffic;
+  const recommended = report.results.filter((r) => !r.required && r.status === 'fail').length;
   lines.push(
     `${report.ok ? 'meets' : 'does not meet'} the ${report.preset} prerequisites: ${count('pass')} of ${required.length} required checks pass` +
       `${count('fail') ? `, ${count('fail')} fail` : ''}${count('skipped') ? `, ${count('skipped')} not seen` : ''}` +
+      `${recommended ? `; ${recommended} recommended check${recommended === 1 ? '' : 's'} fail${recommended === 1 ? 's' : ''}` : ''}` +
       ` (${t.connections} connections, ${t.seconds} s, to ${t.peers.join(', ') || 'nobody'})`,
   );
   return `${lines.join('\n')}\n`;

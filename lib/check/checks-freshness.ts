@@ -41,7 +41,7 @@ export async function freshnessCheck(ctx: CheckContext, master?: Master): Promis
     if (markers.length === 0) return ['skipped', `${master.url} publishes none of the markers mirrorfleet compares (project/trace/*, ${candidates(ctx).join(', ')})`];
     // The newest marker is the master's latest change.
     const [marker] = markers.sort((a, b) => b.mtime - a.mtime);
-    const node = await nodeCopyTime(ctx, marker.rel);
+    const node = (await nodeFile(ctx, marker.rel))?.mtime;
     const limit = freshnessLimitSeconds(ctx.preset) * 1000;
     const every = acceptedIntervalMinutes(ctx.preset);
     const schedule = `syncs every ${every % 60 === 0 ? `${every / 60} h` : `${every} min`} at the slowest the guide accepts`;
@@ -76,41 +76,26 @@ async function masterMarkers(ctx: CheckContext, m: Master): Promise<(RsyncEntry 
   return [...traces, ...others];
 }
 
-/** The time of the node's copy of `rel`: from rsync when it answers, else HTTP's Last-Modified. */
-async function nodeCopyTime(ctx: CheckContext, rel: string): Promise<number | undefined> {
-  const tree = ctx.target.trees[0];
+/** A file of the node's first tree, as rsync lists it when rsync answers, else as HTTP's HEAD describes it. */
+async function nodeFile(ctx: CheckContext, rel: string): Promise<Sample | undefined> {
   if (ctx.rsyncServed) {
     const addr = primary(ctx.target);
-    const r = await runRsync(['--list-only', '--no-h', `${rsyncBase(addr, ctx.target.ports.rsync)}${tree.module}/${rel}`], addr, ctx.budget);
-    return r.status === 0 ? parseListing(r.output).find((e) => e.type === 'f')?.mtime : undefined;
+    const r = await runRsync(['--list-only', '--no-h', `${rsyncBase(addr, ctx.target.ports.rsync)}${ctx.target.trees[0].module}/${rel}`], addr, ctx.budget);
+    const e = r.status === 0 ? parseListing(r.output).find((x) => x.type === 'f') : undefined;
+    return e ? { tree: 0, rel, size: e.size, mtime: e.mtime } : undefined;
   }
   if (ctx.served.length === 0) throw new Error('neither rsync nor HTTP(S) serves the tree: nothing to compare');
-  const s: Sample = { tree: 0, rel };
-  const r = await fetchOnce(ctx, ctx.served[0], 'HEAD', urlPath(ctx, s));
+  const r = await fetchOnce(ctx, ctx.served[0], 'HEAD', urlPath(ctx, { tree: 0, rel }));
   const lm = Date.parse(r.headers['last-modified'] ?? '');
-  return r.status === 200 && !Number.isNaN(lm) ? lm : undefined;
+  return r.status === 200 ? { tree: 0, rel, size: Number(r.headers['content-length']), ...(Number.isNaN(lm) ? {} : { mtime: lm }) } : undefined;
 }
 
 /** The node's own trace file (what mirrorfleet writes after a sync that changed something), when there is time to look. */
 export async function findTrace(ctx: CheckContext): Promise<void> {
   try {
-    await lookForTrace(ctx);
+    const trace = await nodeFile(ctx, `project/trace/${ctx.target.host}`);
+    if (trace) ctx.samples.trace = trace;
   } catch {
     // A sample only: without it the checks that use it say what they did instead.
   }
-}
-
-async function lookForTrace(ctx: CheckContext): Promise<void> {
-  const rel = `project/trace/${ctx.target.host}`;
-  if (ctx.rsyncServed) {
-    const addr = primary(ctx.target);
-    const r = await runRsync(['--list-only', '--no-h', `${rsyncBase(addr, ctx.target.ports.rsync)}${ctx.target.trees[0].module}/${rel}`], addr, ctx.budget);
-    const e = r.status === 0 ? parseListing(r.output).find((x) => x.type === 'f') : undefined;
-    if (e) ctx.samples.trace = { tree: 0, rel, size: e.size, mtime: e.mtime };
-    return;
-  }
-  if (ctx.served.length === 0) return;
-  const r = await fetchOnce(ctx, ctx.served[0], 'HEAD', urlPath(ctx, { tree: 0, rel }));
-  const lm = Date.parse(r.headers['last-modified'] ?? '');
-  if (r.status === 200) ctx.samples.trace = { tree: 0, rel, size: Number(r.headers['content-length']), ...(Number.isNaN(lm) ? {} : { mtime: lm }) };
 }

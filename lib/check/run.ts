@@ -2,7 +2,7 @@ import * as dns from 'node:dns';
 import * as net from 'node:net';
 import { Preset } from '../presets/types';
 import { TrafficBudget } from './budget';
-import { freshnessCheck, findTrace, parseMaster } from './checks-freshness';
+import { Master, freshnessCheck, findTrace, parseMaster } from './checks-freshness';
 import { familyChecks } from './checks-network';
 import { rsyncListCheck, rsyncProbes } from './checks-rsync';
 import { servingChecks } from './checks-serving';
@@ -36,23 +36,11 @@ export interface CheckOptions extends TargetOptions {
 
 export async function checkMirror(input: string, o: CheckOptions): Promise<CheckReport> {
   const target = await resolveTarget(input, o.preset, o);
-  let master;
-  if (o.master) {
-    const m = (() => {
-      try {
-        return parseMaster(o.master!);
-      } catch (e) {
-        throw new TargetError((e as Error).message);
-      }
-    })();
-    const address = net.isIP(m.host) ? m.host : (await dns.promises.lookup(m.host).catch(() => undefined))?.address;
-    if (!address) throw new TargetError(`--master ${o.master}: ${m.host} has no address`);
-    master = { url: o.master, address, port: m.port, path: m.path };
-  }
+  const master = o.master ? await resolveMaster(o.master) : undefined;
   const allowed = new Set([...target.v4, ...target.v6, ...(master ? [master.address] : [])]);
   const budget = new TrafficBudget(allowed, o.maxConnections ?? MAX_CONNECTIONS, o.maxSeconds ?? MAX_SECONDS);
-  const ctx: CheckContext = { preset: o.preset, target, budget, ca: o.ca, served: [], rsyncServed: false, samples: {}, results: [] };
   if (target.v4.length + target.v6.length === 0) throw new TargetError(`${target.host}: no address to check`);
+  const ctx: CheckContext = { preset: o.preset, target, budget, ca: o.ca, served: [], rsyncServed: false, samples: {}, results: [] };
 
   await rsyncListCheck(ctx);
   // The samples the web checks fetch come from the walk; over HTTP the walk needs a served scheme,
@@ -76,4 +64,16 @@ export async function checkMirror(input: string, o: CheckOptions): Promise<Check
     traffic: budget.summary(),
     ok: results.every((r) => !r.required || r.status === 'pass'),
   };
+}
+
+async function resolveMaster(url: string): Promise<Master> {
+  let m: ReturnType<typeof parseMaster>;
+  try {
+    m = parseMaster(url);
+  } catch (e) {
+    throw new TargetError((e as Error).message);
+  }
+  const address = net.isIP(m.host) ? m.host : (await dns.promises.lookup(m.host).catch(() => undefined))?.address;
+  if (!address) throw new TargetError(`--master ${url}: ${m.host} has no address`);
+  return { url, address, port: m.port, path: m.path };
 }

@@ -4,7 +4,7 @@
  * from outside; then the negative cases. `npm run test:boot:vm` (--vm) does a full boot under
  * qemu instead (vm.ts). Prints each phase's time and ends with "N passed, N failed".
  *
- *   test:boot [--examples xcp-ng,fedora,gentoo] [--no-negative | --only-negative]
+ *   test:boot [--examples xcp-ng,fedora,gentoo] [--no-negative | --only-negative] [--no-master | --only-master]
  *   env: MIRRORFLEET_BOOT_CACHE (base image cache, default /var/cache/mirrorfleet-boot),
  *        MIRRORFLEET_BOOT_TIMER_WAIT=all (wait for the certificate retry timer on every example,
  *        not only the first), MIRRORFLEET_BOOT_KEEP=1 (keep scratch directories), MIRRORFLEET_BOOT_TMP (default /var/tmp)
@@ -14,6 +14,7 @@ import { ensureBase, extractedBase } from './base';
 import { cleanup } from './cleanup';
 import { NEGATIVE_CASES, runNegative } from './negative';
 import { Results } from './results';
+import { runMaster } from './master';
 import { runExample } from './scenario';
 import { hasCommand } from './sh';
 import { runVm } from './vm';
@@ -34,6 +35,9 @@ const NEEDS: Record<string, string> = {
   zstd: 'zstd',
   ip: 'iproute2',
   dumpe2fs: 'e2fsprogs',
+  // The master's build host: rsync over SSH.
+  ssh: 'openssh-client',
+  'ssh-keygen': 'openssh-client',
 };
 const NEEDS_VM: Record<string, string> = {
   'qemu-system-x86_64': 'qemu-system-x86',
@@ -90,14 +94,20 @@ async function main(argv: string[]): Promise<number> {
     if (vm) {
       for (const [i, ex] of examples.entries()) await runVm(ex, 240 + i, base, results);
     } else {
-      if (!argv.includes('--only-negative')) {
+      const only = argv.includes('--only-negative') || argv.includes('--only-master');
+      if (!only) {
         for (const [i, ex] of examples.entries()) {
           const te = Date.now();
           await runExample(ex, 201 + i, base, results, i === 0 || process.env.MIRRORFLEET_BOOT_TIMER_WAIT === 'all');
           console.log(`\n>> ${ex}: ${((Date.now() - te) / 1000).toFixed(1)} s in all`);
         }
       }
-      if (!argv.includes('--no-negative')) {
+      if (argv.includes('--only-master') || (!only && !argv.includes('--no-master'))) {
+        const te = Date.now();
+        await runMaster(231, base, results);
+        console.log(`\n>> master: ${((Date.now() - te) / 1000).toFixed(1)} s in all`);
+      }
+      if (argv.includes('--only-negative') || (!argv.includes('--only-master') && !argv.includes('--no-negative'))) {
         for (const [i, k] of NEGATIVE_CASES.entries()) await runNegative(k, 221 + i, base, results);
       }
     }

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NodeConfig } from '../../lib/config/node-config';
 import { CERT_SERVICE } from '../../lib/host/certificate';
@@ -58,6 +59,9 @@ export async function mirrorFromMaster(c: MasterCtx, baseFile: string, nodes: No
     expect(first.props.Result === 'success' && /done in \d+ s: \d+ files/.test(first.journal), `${JSON.stringify(first.props)}\n${first.journal}`);
     const diff = publicTreeDiff(c, node.path(t.path), t.fileList!);
     expect(diff.length === 0, diff.join('\n'));
+    // The master's public module never serves the staged (0750) release (N17).
+    const staged = TREES['xcp-ng'].staged;
+    expect(!fs.existsSync(node.path(`${t.path}/${staged}`)), `the staged ${staged} reached the node`);
     const served = masterRsyncLog(c).slice(mark);
     const sends = served.split('\n').filter((l) => / send /.test(l));
     expect(served.includes(`(${c.link.bIp})`) && sends.length > 0, `the master's rsyncd log since the node booted:\n${tail(served, 15)}`);

@@ -20,7 +20,8 @@ import { http, tcpOpen } from './probe';
 import { Results } from './results';
 import { scratch } from './scenario';
 import { sleep, tail } from './sh';
-import { World, WorldLink, linkWorlds } from './world';
+import { World } from './world';
+import { WorldLink, linkWorlds } from './world-link';
 
 /**
  * The project's master booted from its generic user data (examples/project.yaml pointed at the

@@ -90,6 +90,6 @@ function syncEvidence(node: Node, config: NodeConfig) {
   const seconds = (Number(props.ExecMainExitTimestampMonotonic) - Number(props.ExecMainStartTimestampMonotonic)) / 1e6;
   const journal = unitJournal(node, unit, 30);
   const prom = readNodeFile(node, `${NODE_LAYOUT.metricsDir}/mirrorfleet_sync_${t.name}.prom`);
-  return { props, journal, prom, duration: `${seconds.toFixed(1)} s (the service's run)` };
+  return { props, journal, prom, duration: `${seconds.toFixed(2)} s (the service's run)` };
 }
 

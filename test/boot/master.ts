@@ -100,7 +100,7 @@ async function firstBoot(c: MasterCtx, baseFile: string): Promise<boolean> {
   await master.boot();
   const wait = await waitForCloudInit(master);
   console.log(`  cloud-init final stage ${wait.finished ? 'done' : 'NOT done'} ${wait.seconds.toFixed(1)} s after boot`);
-  c.figures.push(`first boot: cloud-init done ${wait.seconds.toFixed(1)} s after boot (${blame(master)})`);
+  c.figures.push(`first boot: cloud-init done ${wait.seconds.toFixed(1)} s after boot; its slowest stages: ${blame(master)}`);
   if (!results.check('cloud-init finished its final stage', wait.finished, () => `${wait.problem}\n${assess(master).quote}`)) return false;
   const busy = await waitForQuiet(master, [CERT_SERVICE]);
   results.check('the first certificate attempt ended', busy.length === 0, `still running after 120 s: ${busy.join(', ')}`);
@@ -122,7 +122,11 @@ async function firstBoot(c: MasterCtx, baseFile: string): Promise<boolean> {
 function blame(node: Node): string {
   const lines = node.exec(['cloud-init', 'analyze', 'blame']).stdout.split('\n');
   const top = lines.map((l) => /^\s*([\d.]+)s \((.+)\)$/.exec(l)).filter((m): m is RegExpExecArray => !!m).slice(0, 3);
-  return top.map((m) => `${m[2].replace(/^(init-network|modules-config|modules-final)\/config-/, '')} ${Number(m[1]).toFixed(1)} s`).join(', ');
+  const names: Record<string, string> = { 'package-update-upgrade-install': 'packages', 'scripts-user': 'provisioning (runcmd: the bundle, mirrorfleet-provision)' };
+  return top.map((m) => {
+    const stage = m[2].replace(/^(init-network|modules-config|modules-final)\/config-/, '');
+    return `${names[stage] ?? stage} ${Number(m[1]).toFixed(1)} s`;
+  }).join(', ');
 }
 
 async function serving(c: MasterCtx): Promise<void> {

@@ -18,7 +18,7 @@ import { sh, tail } from './sh';
  * the list, so its rsync is refused from outside over both families; then a new mirror joins
  * (mirrors.yaml with one more entry, rendered by the product into the list mirrorfleet-acl
  * reads, applied the way the generic variant's operator does it) and the host, now that mirror,
- * syncs with mirrorfleet's own mirror-sync, with no daemon restarted.
+ * syncs with mirrorfleet's own mirror-sync, with no daemon restarted; disabled again, it is refused.
  */
 
 const NEW_MIRROR = 'new-mirror.example.net';
@@ -92,13 +92,22 @@ export async function aclChange(c: MasterCtx): Promise<void> {
       expect(diff.length === 0, diff.join('\n'));
     });
   }
-  await results.run('no daemon restarted by the list change (same main PIDs, no restarts)', () => {
-    const changed = DAEMONS.filter((d) => JSON.stringify(unitProps(master, d, ['MainPID', 'ExecMainStartTimestampMonotonic', 'NRestarts'])) !== JSON.stringify(before[d]));
-    expect(changed.length === 0, changed.map((d) => `${d}: ${JSON.stringify(before[d])} -> ${JSON.stringify(unitProps(master, d, ['MainPID', 'ExecMainStartTimestampMonotonic', 'NRestarts']))}`).join('\n'));
-    return DAEMONS.map((d) => `${d} ${before[d].MainPID}`).join(', ');
-  });
   await results.run('the host\'s IPv6 address, still not listed, is still refused', () => {
     const r = probeFromHost(c, world.nodeIp6);
     expect(r.status !== 0 && /refused|reset/i.test(r.out), `exit ${r.status}: ${r.out}`);
+  });
+  await results.run('the new mirror disabled in mirrors.yaml (enabled: false): refused again once applied', () => {
+    const v3 = writeBootProject({ dir: path.join(c.dir, 'project-v3'), world, buildKey: c.buildKey.pub, syncFrom: { [NODE_MIRROR]: [c.link.bIp] }, newMirrors: [{ name: NEW_MIRROR, syncFrom: [world.hostIp], enabled: false }] });
+    fs.writeFileSync(master.path('/var/tmp/mirrors-v3.acl'), aclText(v3.project));
+    const apply = master.exec(['mirrorfleet-acl', 'apply', '/var/tmp/mirrors-v3.acl']);
+    expect(apply.status === 0, `${apply.stdout}${apply.stderr}`);
+    const r = probeFromHost(c, world.nodeIp);
+    expect(r.status !== 0 && /refused|reset/i.test(r.out), `exit ${r.status}: ${r.out}`);
+    return r.out.split('\n')[0];
+  });
+  await results.run('no daemon restarted by the list changes (same main PIDs, no restarts)', () => {
+    const changed = DAEMONS.filter((d) => JSON.stringify(unitProps(master, d, ['MainPID', 'ExecMainStartTimestampMonotonic', 'NRestarts'])) !== JSON.stringify(before[d]));
+    expect(changed.length === 0, changed.map((d) => `${d}: ${JSON.stringify(before[d])} -> ${JSON.stringify(unitProps(master, d, ['MainPID', 'ExecMainStartTimestampMonotonic', 'NRestarts']))}`).join('\n'));
+    return DAEMONS.map((d) => `${d} ${before[d].MainPID}`).join(', ');
   });
 }

@@ -35,7 +35,7 @@ export interface BootProjectOptions {
   /** syncFrom per mirror name, replacing the example's addresses. */
   readonly syncFrom: Readonly<Record<string, readonly string[]>>;
   /** Mirrors appended to the example's list (a list change: a new mirror joins). */
-  readonly newMirrors?: readonly { name: string; syncFrom: readonly string[] }[];
+  readonly newMirrors?: readonly { name: string; syncFrom: readonly string[]; enabled?: boolean }[];
 }
 
 export function writeBootProject(o: BootProjectOptions): BootProject {
@@ -52,7 +52,7 @@ export function writeBootProject(o: BootProjectOptions): BootProject {
     if (o.syncFrom[name]) mirrors.setIn(['mirrors', i, 'syncFrom'], [...o.syncFrom[name]]);
   });
   for (const m of o.newMirrors ?? []) {
-    items.push(mirrors.createNode({ name: m.name, admin: { name: 'Boot Test', email: 'boot-test@example.net' }, https: `https://${m.name}/xcp-ng/`, countries: ['FR'], continent: 'EU', syncFrom: [...m.syncFrom] }));
+    items.push(mirrors.createNode({ name: m.name, admin: { name: 'Boot Test', email: 'boot-test@example.net' }, https: `https://${m.name}/xcp-ng/`, countries: ['FR'], continent: 'EU', syncFrom: [...m.syncFrom], ...(m.enabled === false ? { enabled: false } : {}) }));
   }
   const file = path.join(o.dir, 'project.yaml');
   fs.writeFileSync(file, project.toString());

@@ -149,8 +149,9 @@ class Handler(BaseHTTPRequestHandler):
         if 'mirrorlist' in query and query.get('fromip', [''])[0]:
             ip = query['fromip'][0]
         client = d.geoip.record(ip)
-        https = query.get('https', [''])[0]
-        secure = 'https' if https == '1' or (https != '0' and self.headers.get('X-Forwarded-Proto') == 'https') else 'http' if https == '0' else ''
+        proto, https = (self.headers.get('X-Forwarded-Proto') or '').lower(), query.get('https', [''])[0]
+        secure = 'https' if proto == 'https' else 'http' if proto == 'http' and not d.config['AllowHTTPToHTTPSRedirects'] else ''
+        secure = {'1': 'https', '0': 'http'}.get(https, secure)
         ok, excluded = candidates(d, info, client, secure) if info else ([], [])
         chosen, fallback = select(d, ok, client), False
         if not chosen:

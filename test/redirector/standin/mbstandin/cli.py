@@ -2,18 +2,12 @@
 client of the daemon's RPC. Same output and exit codes as the real one for what the reconciler and
 the tests use: mirrors matched by case-insensitive substring, `add` stores the mirror disabled,
 `edit` runs $EDITOR on the mirror's YAML and answers "Aborted" when the file comes back unchanged."""
-import hashlib
 import json
-import os
-import subprocess
+import socket
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
-from email.utils import formatdate
 
-from . import store, yamlish
+from . import store
 
 SEPARATOR = '##### Comments go below this line #####'
 BOOLS = {'true': True, 'yes': True, 'on': True, 'false': False, 'no': False, 'off': False}
@@ -25,17 +19,29 @@ class Fatal(Exception):
 
 class Cli:
     def __init__(self, host, port, password):
-        self.url, self.password = f'http://{host}:{port}/', password
+        self.addr, self.password = (host, int(port)), password
 
     def rpc(self, method, **args):
-        req = urllib.request.Request(self.url + method, json.dumps(args).encode(), {'Password': self.password})
+        """One POST to the daemon (plain sockets: a CLI call should not pay for urllib's imports)."""
+        body = json.dumps(args).encode()
+        head = (f'POST /{method} HTTP/1.0\r\nHost: rpc\r\nContent-Type: application/json\r\n'
+                f'Password: {self.password}\r\nContent-Length: {len(body)}\r\n\r\n').encode()
         try:
-            with urllib.request.urlopen(req, timeout=900) as r:
-                return json.loads(r.read())['result']
-        except urllib.error.HTTPError as e:
-            raise Fatal(json.loads(e.read())['error'])
+            with socket.create_connection(self.addr, timeout=900) as s:
+                s.sendall(head + body)
+                chunks = []
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
         except OSError as e:
             raise Fatal(f'rpc error: code = Unavailable desc = connection error: {e}')
+        raw = b''.join(chunks)
+        status, payload = int(raw.split(b' ', 2)[1]), json.loads(raw.split(b'\r\n\r\n', 1)[1])
+        if status != 200:
+            raise Fatal(payload['error'])
+        return payload['result']
 
     def match(self, pattern):
         found = self.rpc('MatchMirror', Pattern=pattern)['Mirrors']
@@ -82,7 +88,8 @@ def cmd_list(c, args):
             + [m['RsyncURL'] + ' '] * o['rsync'] + [m['FtpURL'] + ' '] * o['ftp'] \
             + [f'{(m["CountryCodes"].split() or ["/"])[0]} ({m["ContinentCode"]}) '] * o['location']
         if o['state']:
-            row += [('disabled' if not m['Enabled'] else status(m)) + ' ', f'({formatdate(m["stateSince"], usegmt=True)})']
+            since = time.strftime('%a, %d %b %Y %H:%M:%S UTC', time.gmtime(m['stateSince']))
+            row += [('disabled' if not m['Enabled'] else status(m)) + ' ', f'({since})']
         print('\t'.join(row))
 
 

@@ -104,7 +104,17 @@ export function configText(w: { dir: string; repository: string }, extra = ''): 
   ].join('\n') + '\n';
 }
 
-export async function startWorld(opts: { extraConfig?: string } = {}): Promise<World> {
+/** Receives sd_notify datagrams on `socket`, one line each in `log`. */
+const NOTIFY_LISTENER = `
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+while True:
+    with open(sys.argv[2], 'a') as f:
+        f.write(s.recv(4096).decode() + '\\n')
+`;
+
+export async function startWorld(opts: { extraConfig?: string; notify?: boolean } = {}): Promise<World> {
   const ns = createNetNs();
   const dir = tmpDir('redirector');
   fs.chmodSync(dir, 0o755);
@@ -173,7 +183,13 @@ export async function startWorld(opts: { extraConfig?: string } = {}): Promise<W
   try {
     await waitFor('redis-server', () => ns.exec('redis-cli', ['-h', '127.0.0.1', 'ping']).stdout.includes('PONG'), 15_000, w.daemonLog);
     w.writeConfig();
-    w.daemon = background(ns, BIN, ['daemon', '-config', configFile, '-p', pidFile, '-log', daemonLogFile], logs);
+    const env: string[] = [];
+    if (opts.notify) {
+      children.push(background(ns, '/usr/bin/python3', ['-c', NOTIFY_LISTENER, `${dir}/notify.sock`, `${dir}/notify.log`], logs));
+      await waitFor('the notify listener', () => fs.existsSync(`${dir}/notify.sock`), 10_000);
+      env.push(`NOTIFY_SOCKET=${dir}/notify.sock`);
+    }
+    w.daemon = background(ns, 'env', [...env, BIN, 'daemon', '-config', configFile, '-p', pidFile, '-log', daemonLogFile], logs);
     children.push(w.daemon);
     await waitFor(`${BACKEND} answering its CLI`, () => w.cli('list').status === 0, 30_000, w.daemonLog);
   } catch (e) {

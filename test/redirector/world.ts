@@ -13,7 +13,8 @@ import { run } from '../support/tools';
  * URLs carry no port, as real mirrors' do: the namespace has ports 80 and 873 to itself.
  */
 export const STANDIN = path.join(REPO, 'test', 'redirector', 'standin', 'mirrorbits');
-export const RECONCILER = path.join(REPO, 'assets', 'mirrorfleet-reconcile');
+/** MIRRORFLEET_RECONCILER: another reconciler through the same suite (e.g. to see a naive one fail it). */
+export const RECONCILER = process.env.MIRRORFLEET_RECONCILER ? path.resolve(process.env.MIRRORFLEET_RECONCILER) : path.join(REPO, 'assets', 'mirrorfleet-reconcile');
 export const GEOIP_DIR = path.join(REPO, 'test', 'redirector', 'geoip');
 export const BIN = process.env.MIRRORBITS_BIN ? path.resolve(process.env.MIRRORBITS_BIN) : STANDIN;
 export const BACKEND = process.env.MIRRORBITS_BIN ? `mirrorbits at ${BIN}` : 'the mirrorbits stand-in';

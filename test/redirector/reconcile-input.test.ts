@@ -20,7 +20,8 @@ FtpURL: ""
 SponsorName: 'O''Brien: hosting'
 SponsorURL: ""
 SponsorLogoURL: ""
-AdminName: Mirror Team
+AdminName: Mirror Team of a university whose name is long enough for yaml.v3 to fold it onto a
+    second line
 AdminEmail: mirror@example.org
 CustomData: |-
     {"a": 1}
@@ -45,7 +46,7 @@ hosted by a university
 
 const WANT = {
   Name: 'mirror-fr', HttpURL: 'mirror.example.org/xcp-ng/', RsyncURL: 'rsync://mirror.example.org/xcp-ng/', SponsorName: "O'Brien: hosting",
-  SponsorURL: '', AdminName: 'Mirror Team', AdminEmail: 'mirror@example.org', CountryCodes: 'FR BE', ContinentCode: 'EU',
+  SponsorURL: '', AdminName: 'Mirror Team of a university whose name is long enough for yaml.v3 to fold it onto a second line', AdminEmail: 'mirror@example.org', CountryCodes: 'FR BE', ContinentCode: 'EU',
   CountryOnly: false, ASOnly: false, Score: 0, ASNum: 64496,
 };
 

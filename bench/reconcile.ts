@@ -90,6 +90,7 @@ async function round(): Promise<Record<string, { seconds: number; writes: number
       const before = logEntries(w);
       const seconds = timed(key, fn, ok);
       out[key] = { seconds, writes: written(before, logEntries(w)) };
+      console.log(`    ${key}: ${seconds.toFixed(1)} s, ${out[key].writes} log entries, load ${os.loadavg()[0].toFixed(2)}`);
     };
     measure('reconciler, from scratch', reconcile, [2]);
     measure('reconciler, no change', reconcile, [0]);

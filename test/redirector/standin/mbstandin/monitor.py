@@ -56,7 +56,7 @@ class Monitor:
                     self.d.log(f'[{m["Name"]}] scan failed: {e}')
             if self.d.redis('SRANDMEMBER', f'HANDLEDFILES_{m["ID"]}') is not None:
                 self.check(m)
-                self.last_check[m['ID']] = time.time()
+            self.last_check[m['ID']] = time.time()  # never scanned: nothing to check, ask again later
         finally:
             with self.lock:
                 self.busy.discard(m['ID'])

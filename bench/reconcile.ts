@@ -84,7 +84,7 @@ async function round(): Promise<Record<string, { seconds: number; writes: number
       return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
     };
     const naive = (...a: string[]) => inNs('env', [...env, path.join(w.dir, 'naive'), ...a]);
-    const reconcile = () => inNs('env', [`MIRRORBITS_BIN=${BIN}`, 'MIRRORBITS_RPC_HOST=127.0.0.1', 'MIRRORBITS_RPC_PORT=3390', RECONCILER, desired]);
+    const reconcile = () => inNs('env', [`MIRRORBITS_BIN=${BIN}`, 'MIRRORBITS_HOST=127.0.0.1', 'MIRRORBITS_PORT=3390', RECONCILER, desired]);
     const out: Record<string, { seconds: number; writes: number }> = {};
     const measure = (key: string, fn: () => ReturnType<typeof naive>, ok: number[]) => {
       const before = logEntries(w);

@@ -153,7 +153,7 @@ export async function startWorld(opts: { extraConfig?: string; notify?: boolean 
     pidFile,
     cli: (...args) => ns.exec(BIN, ['-h', '127.0.0.1', '-p', '3390', ...args]),
     reconcile: (file, ...flags) =>
-      ns.exec('env', [`MIRRORBITS_BIN=${BIN}`, 'MIRRORBITS_RPC_HOST=127.0.0.1', 'MIRRORBITS_RPC_PORT=3390', RECONCILER, ...flags, file]),
+      ns.exec('env', [`MIRRORBITS_BIN=${BIN}`, 'MIRRORBITS_HOST=127.0.0.1', 'MIRRORBITS_PORT=3390', RECONCILER, ...flags, file]),
     request: (urlPath, headers = {}, method = 'HEAD') => {
       const hs0 = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
       const r = ns.exec('curl', ['-s', ...(method === 'HEAD' ? ['-I'] : ['-D', '-', '-X', method]), ...hs0, `http://127.0.0.1:8080${urlPath}`]);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseMirrorList } from '../../lib/project/mirrors';
 import { renderDesiredMirrors } from '../../lib/roles/redirector/desired-mirrors';
-import { tmpDir } from '../support/fixtures';
+import { REPO, tmpDir } from '../support/fixtures';
 import { describeWith, run } from '../support/tools';
 import { RECONCILER } from './world';
 
@@ -71,6 +71,12 @@ describeWith(['python3'], 'mirrorfleet-reconcile on its own', () => {
     for (const field of ['name', 'countries', 'https', 'score']) expect(r.stderr).toContain(`${file}:${line}: mirrors[1].${field}:`);
     expect(r.stderr).toMatch(/"has space": a non-empty name without spaces/);
     expect(r.stdout).not.toMatch(/plan:/);
+  });
+
+  it('accepts the example redirector\'s mirrors.json as the role renders it (then asks mirrorbits)', () => {
+    const r = reconcile(path.join(REPO, 'test', 'golden', 'project-redirector', 'etc', 'mirrorfleet', 'redirector', 'mirrors.json'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^mirrorfleet-reconcile: failed: mirrorbits list -state=false: exit 1/);
   });
 
   it('refuses names mirrorbits could not tell apart (one inside another, any case), and non-JSON with its line', () => {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { tmpDir } from '../support/fixtures';
+import { REPO, tmpDir } from '../support/fixtures';
 import { describeWith, run } from '../support/tools';
 import { buildStandinTarball } from './standin/artifact';
 import { RECONCILER, STANDIN } from './world';
@@ -39,6 +39,17 @@ describeWith(['python3', 'tar', 'gzip'], 'the reconciler and the stand-in on a p
     const bad = path.join(dir, 'bad.py');
     fs.writeFileSync(bad, 'import json\nimport yaml\nfrom grpc import insecure_channel\n');
     expect(run('/usr/bin/python3', ['-I', '-c', FOREIGN_IMPORTS, bad]).stdout.trim().split('\n')).toEqual([`${bad}: yaml`, `${bad}: grpc`]);
+  });
+
+  it('reads the example redirector\'s rendered mirrorbits.conf: every key known, typed as mirrorbits types it', () => {
+    const conf = path.join(REPO, 'test', 'golden', 'project-redirector', 'etc', 'mirrorbits.conf');
+    const load = 'import json, sys; sys.path.insert(0, sys.argv[1]); from mbstandin.daemon import load_config; print(json.dumps(load_config(sys.argv[2])))';
+    const r = run('/usr/bin/python3', ['-I', '-c', load, path.dirname(STANDIN), conf]);
+    expect(r.stderr).toBe(''); // no key the stand-in would ignore
+    const c = JSON.parse(r.stdout);
+    expect(c).toMatchObject({ ListenAddress: '127.0.0.1:8080', RPCListenAddress: '127.0.0.1:3390', OutputMode: 'auto', DisallowRedirects: true, Hashes: { SHA256: true } });
+    expect(c.Fallbacks[0].URL).toMatch(/^https:\/\/.+\/$/);
+    expect(typeof c.ScanInterval).toBe('number');
   });
 
   it('packs like mirrorbits\' release tarball, reproducibly, and runs from where it is unpacked', () => {

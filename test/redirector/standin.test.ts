@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { REPO, tmpDir } from '../support/fixtures';
 import { describeWith, run } from '../support/tools';
 import { buildStandinTarball } from './standin/artifact';
-import { RECONCILER, STANDIN } from './world';
+import { GEOIP_DIR, RECONCILER, STANDIN } from './world';
 
 /*
  * What runs on a Debian 12 host as is: the reconciler (an asset) and the stand-in (what the boot
@@ -67,5 +67,30 @@ describeWith(['python3', 'tar', 'gzip'], 'the reconciler and the stand-in on a p
     expect(r.status).toBe(1); // no daemon there: the CLI's own error, not a Python one
     expect(r.stderr).toMatch(/rpc error: code = Unavailable/);
     expect(fs.readdirSync(path.join(unpacked, 'mirrorbits'))).not.toContain('__pycache__');
+  });
+});
+
+describeWith(['python3', 'mmdblookup'], 'the stand-in\'s GeoIP reader against libmaxminddb', () => {
+  // mmdblookup (Debian's mmdb-bin, MaxMind's C library) as the reference for the stand-in's reader
+  const lookup = (db: string, ip: string, ...keys: string[]) => {
+    const r = run('mmdblookup', ['--file', path.join(GEOIP_DIR, db), '--ip', ip, ...keys]);
+    const m = /^\s*"?([^"<]*?)"? <\w+>\s*$/m.exec(r.stdout);
+    return m ? m[1] : '';
+  };
+  const RECORD = 'import json, sys; sys.path.insert(0, sys.argv[1]); from mbstandin.mmdb import GeoIP; print(json.dumps([GeoIP(sys.argv[2]).record(ip) for ip in sys.argv[3:]]))';
+  const ips = ['81.2.69.142', '81.2.69.143', '2.125.160.217', '89.160.20.113', '216.160.83.57', '175.16.199.7', '2001:218::1', '2a02:cfc0::9', '2a02:d180::1', '1.0.0.1', '12.81.92.9', '127.0.0.1', '10.1.2.3'];
+
+  it.each(ips.map((ip, i) => [ip, i]))('%s: country, continent, position and AS as mmdblookup reads them', (ip, i) => {
+    const rec = JSON.parse(run('/usr/bin/python3', ['-I', '-c', RECORD, path.dirname(STANDIN), GEOIP_DIR, ...ips]).stdout)[i as number];
+    expect(rec.country).toBe(lookup('GeoLite2-City.mmdb', ip as string, 'country', 'iso_code'));
+    expect(rec.continent).toBe(lookup('GeoLite2-City.mmdb', ip as string, 'continent', 'code'));
+    expect(rec.lat).toBeCloseTo(Number(lookup('GeoLite2-City.mmdb', ip as string, 'location', 'latitude') || 0), 4);
+    expect(rec.lon).toBeCloseTo(Number(lookup('GeoLite2-City.mmdb', ip as string, 'location', 'longitude') || 0), 4);
+    expect(rec.asnum).toBe(Number(lookup('GeoLite2-ASN.mmdb', ip as string, 'autonomous_system_number') || 0));
+  });
+
+  it('finds the places the contract suite relies on', () => {
+    const recs = JSON.parse(run('/usr/bin/python3', ['-I', '-c', RECORD, path.dirname(STANDIN), GEOIP_DIR, '81.2.69.143', '89.160.20.113', '216.160.83.57', '127.0.0.1']).stdout);
+    expect(recs.map((r: { country: string }) => r.country)).toEqual(['GB', 'SE', 'US', '']);
   });
 });

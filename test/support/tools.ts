@@ -22,6 +22,7 @@ export const DEBIAN_PACKAGE: Record<string, string> = {
   promtool: 'prometheus',
   'prometheus-node-exporter': 'prometheus-node-exporter',
   zsh: 'zsh',
+  mmdblookup: 'mmdb-bin',
   losetup: 'util-linux',
   blkid: 'util-linux',
   mount: 'mount',

@@ -27,6 +27,7 @@ export const REDIRECTOR_SCRIPTS = [
   'mirrorfleet-provision-redirector',
   'mirrorfleet-geoip',
   'mirrorfleet-repo-refresh',
+  'mirrorfleet-reconcile',
   'mirrorfleet-redirector-metrics',
 ] as const;
 
@@ -187,6 +188,8 @@ Requires=${REDIRECTOR_UNITS.mirrorbits}
 Type=oneshot
 EnvironmentFile=${rl.etcDir}/reconcile.env
 ExecStart=${l.binDir}/mirrorfleet-reconcile ${mirrorListPath(rl)}
+# 0: nothing to do; 2: applied a change. Both are a reconcile that worked.
+SuccessExitStatus=2
 `,
     },
     {

@@ -1,5 +1,5 @@
 import type { HostFile } from '../../host/files';
-import type { UnitFile } from '../../host/units';
+import { type UnitFile, everyMinuteTimer } from '../../host/units';
 import type { ProjectConfig } from '../../project/project';
 import { NodeLayout } from '../../render/layout';
 import { renderShellVars } from '../../render/shell';
@@ -130,20 +130,6 @@ Type=oneshot
 ExecStart=${l.binDir}/mirrorfleet-acl poll
 `,
     },
-    {
-      name: ACL_UNITS.pollTimer,
-      enable: true,
-      content: `[Unit]
-Description=Refresh the master's rsync ACL every minute
-
-[Timer]
-OnBootSec=1min
-OnUnitActiveSec=1min
-AccuracySec=5s
-
-[Install]
-WantedBy=timers.target
-`,
-    },
+    everyMinuteTimer(ACL_UNITS.pollTimer, "Refresh the master's rsync ACL every minute"),
   ];
 }

@@ -1,6 +1,6 @@
 import type { HostFile } from '../../host/files';
 import { assetScript, presentFiles } from '../../host/files';
-import type { UnitFile } from '../../host/units';
+import { type UnitFile, everyMinuteTimer } from '../../host/units';
 import type { MirrorList } from '../../project/mirrors';
 import type { ProjectConfig } from '../../project/project';
 import type { RedirectorConfig } from '../../project/redirector';
@@ -232,20 +232,6 @@ Type=oneshot
 ExecStart=${l.binDir}/mirrorfleet-redirector-metrics ${rl.etcDir}/redirector.env
 `,
     },
-    {
-      name: REDIRECTOR_UNITS.metricsTimer,
-      enable: true,
-      content: `[Unit]
-Description=The redirector's metrics, every minute (R6)
-
-[Timer]
-OnBootSec=1min
-OnUnitActiveSec=1min
-AccuracySec=5s
-
-[Install]
-WantedBy=timers.target
-`,
-    },
+    everyMinuteTimer(REDIRECTOR_UNITS.metricsTimer, "The redirector's metrics, every minute (R6)"),
   ];
 }

@@ -1,6 +1,6 @@
 import type { HostFile } from '../../host/files';
 import { renderShellVars } from '../../render/shell';
-import type { UnitFile } from '../../host/units';
+import { type UnitFile, everyMinuteTimer } from '../../host/units';
 import { RedirectorLayout } from './layout';
 
 /*
@@ -33,21 +33,7 @@ Type=oneshot
 ExecStart=${rl.host.binDir}/mirrorfleet-mirror-list ${rl.etcDir}/mirror-list.env
 `,
     },
-    {
-      name: MIRROR_LIST_UNITS.pollTimer,
-      enable: true,
-      content: `[Unit]
-Description=Check for a new mirror list every minute (R3)
-
-[Timer]
-OnBootSec=1min
-OnUnitActiveSec=1min
-AccuracySec=5s
-
-[Install]
-WantedBy=timers.target
-`,
-    },
+    everyMinuteTimer(MIRROR_LIST_UNITS.pollTimer, 'Check for a new mirror list every minute (R3)'),
   ];
   return [
     { path: `${rl.etcDir}/mirror-list.env`, content: renderShellVars('mirrorfleet: where the redirector finds the mirror list of the last deploy (R3).', { SSM_PARAMETER: source.parameter, TARGET: mirrorListPath(rl) }), mode: '0644' },

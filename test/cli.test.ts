@@ -92,6 +92,50 @@ describe('mirrorfleet CLI', () => {
     expect(r.err).toMatch(/^usage: mirrorfleet (<command>|validate|render) \[options\]$/m);
   });
 
+  describe('hostile paths get one sentence and exit 1, never a stack trace or a hang', () => {
+    const dir = tmpDir('cli-hostile');
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, 'not a directory\n');
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it.each([
+      ['/dev/zero', 'it is a character device, not a regular file: give the path of a mirror.yaml'],
+      ['/proc', 'it is a directory: give the path of a mirror.yaml'],
+      ['test/config/bad/does-not-exist.yaml', 'no such file or directory'],
+    ])('validate --config %s', (config, why) => {
+      expect(cli('validate', '--config', config)).toEqual({ code: 1, out: '', err: `${config}: 1 problem\n${config}: cannot read: ${why}\n` });
+    });
+
+    it('validate --config on a file over 1 MiB', () => {
+      const big = path.join(dir, 'big.yaml');
+      fs.writeFileSync(big, `# ${'x'.repeat(1024 * 1024)}\n`);
+      expect(cli('validate', '--config', big).err).toBe(`${big}: 1 problem\n${big}: cannot read: it takes 1048579 bytes, more than the 1 MiB a mirror.yaml may take (a few KiB is usual)\n`);
+    });
+
+    it.each([
+      ['/proc/x', '--out /proc/x: /proc is on the kernel\'s proc file system, which holds no files: choose a directory on a disk'],
+      ['/sys/x/y', '--out /sys/x/y: /sys is on the kernel\'s sysfs file system, which holds no files: choose a directory on a disk'],
+      [file, `--out ${file}: it exists and is not a directory: name a new or an existing directory`],
+      [path.join(file, 'sub'), `--out ${path.join(file, 'sub')}: a part of the path is not a directory`],
+    ])('render --out %s', (out, message) => {
+      expect(cli('render', '--config', 'examples/xcp-ng.yaml', '--out', out)).toEqual({ code: 1, out: '', err: `${message}\n` });
+      expect(fs.existsSync('/proc/x')).toBe(false);
+    });
+
+    it('render --out into a directory that cannot be written names the file and the reason', () => {
+      const ro = path.join(dir, 'read-only');
+      fs.mkdirSync(ro);
+      fs.mkdirSync(path.join(ro, 'etc'), { mode: 0o555 });
+      fs.writeFileSync(path.join(ro, 'user-data.yaml'), '');
+      fs.mkdirSync(path.join(ro, 'usr'));
+      // A directory where a file must go: refused whoever runs the test (root ignores modes).
+      fs.mkdirSync(path.join(ro, 'etc', 'rsyncd.conf'), { recursive: true });
+      const r = cli('render', '--config', 'examples/xcp-ng.yaml', '--out', ro);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/^cannot write \/.*\/read-only\/etc\/\S+: (it is a directory, not a file|permission denied)\n$/);
+    });
+  });
+
   it('the installed bin entry runs the same CLI (npx mirrorfleet)', () => {
     const r = run(path.join('bin', 'mirrorfleet.js'), ['validate', '--config', 'examples/xcp-ng.yaml']);
     expect(r.stdout).toBe('examples/xcp-ng.yaml: valid xcp-ng mirror node mirror.example.org\n');

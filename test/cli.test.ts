@@ -17,9 +17,52 @@ describe('mirrorfleet CLI', () => {
   it('validate: a valid config exits 0 and names the node', () => {
     const r = cli('validate', '--config', 'examples/gentoo.yaml');
     expect(r.code).toBe(0);
-    expect(r.out).toBe('examples/gentoo.yaml: valid gentoo mirror node gentoo.mirror.example.org\n');
+    expect(r.out).toBe('examples/gentoo.yaml: valid gentoo mirror node gentoo.mirror.example.org; checked with the rules of AWS and Hetzner Cloud\n');
     // 1000 Mbit/s served all month would cost about $19,000 of AWS egress (lib/cost/warnings.ts).
     expect(r.err).toMatch(/^warning: bandwidthMbps 1000: serving that rate all month moves 299 TB; on AWS us-east-1 /);
+  });
+
+  describe('validate runs the rules of the cloud the config is for, and says which', () => {
+    const dir = tmpDir('cli-clouds');
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const base = 'preset: xcp-ng\nhostname: mirror.example.org\nadmin: { name: A, email: a@example.org }\nsite: { city: Paris, country: FR }\nbandwidthMbps: 1000\n';
+    const write = (name: string, text: string) => {
+      const f = path.join(dir, name);
+      fs.writeFileSync(f, text);
+      return f;
+    };
+    const hetzner = write('hetzner.yaml', `${base}hcloud: { location: fsn2, serverType: cpx11 }\n`);
+    const aws = write('aws.yaml', `${base}aws: { instanceType: m7g.lrge }\n`);
+    const neither = write('neither.yaml', base.replace('bandwidthMbps: 1000', 'bandwidthMbps: 9000'));
+    const lines = (err: string) => err.split('\n').filter((l) => /:\d+:\d+ /.test(l)).map((l) => l.replace(/^.*?:\d+:\d+ (\S+):.*$/, '$1'));
+
+    it('a Hetzner config: the Hetzner rules', () => {
+      const r = cli('validate', '--config', hetzner);
+      expect(r.code).toBe(1);
+      expect(lines(r.err)).toEqual(['hcloud.location', 'hcloud.serverType']);
+      expect(r.err).toMatch(/\n\(checked with the rules of Hetzner Cloud\)\n$/);
+    });
+
+    it('an AWS config: the AWS rules', () => {
+      const r = cli('validate', '--config', aws);
+      expect(lines(r.err)).toEqual(['aws.instanceType']);
+      expect(r.err).toMatch(/\n\(checked with the rules of AWS\)\n$/);
+    });
+
+    it('a config for neither cloud: both clouds\' rules', () => {
+      const r = cli('validate', '--config', neither);
+      expect(r.err).toContain(`${neither}:5:16 bandwidthMbps: 9000 — at most 5000 on AWS`);
+      expect(r.err).toContain(`${neither}:5:16 bandwidthMbps: 9000 — at most 8000 for an automatic Hetzner server type`);
+      expect(r.err).toMatch(/\n\(checked with the rules of AWS and Hetzner Cloud\)\n$/);
+    });
+
+    it('--cloud chooses: aws, hcloud or all', () => {
+      const r = cli('validate', '--config', hetzner, '--cloud', 'aws');
+      expect([r.code, r.out]).toEqual([0, `${hetzner}: valid xcp-ng mirror node mirror.example.org; checked with the rules of AWS\n`]);
+      expect(lines(cli('validate', '--config', aws, '--cloud', 'hcloud').err)).toEqual([]);
+      expect(lines(cli('validate', '--config', aws, '--cloud', 'all').err)).toEqual(['aws.instanceType']);
+      expect(cli('validate', '--config', aws, '--cloud', 'hetzner').err).toMatch(/^mirrorfleet: --cloud is one of aws, hcloud, all, not "hetzner"\n/);
+    });
   });
 
   it('validate: a bad config exits 1 and lists every problem on stderr', () => {
@@ -138,7 +181,7 @@ describe('mirrorfleet CLI', () => {
 
   it('the installed bin entry runs the same CLI (npx mirrorfleet)', () => {
     const r = run(path.join('bin', 'mirrorfleet.js'), ['validate', '--config', 'examples/xcp-ng.yaml']);
-    expect(r.stdout).toBe('examples/xcp-ng.yaml: valid xcp-ng mirror node mirror.example.org\n');
+    expect(r.stdout).toBe('examples/xcp-ng.yaml: valid xcp-ng mirror node mirror.example.org; checked with the rules of AWS and Hetzner Cloud\n');
     expect(r.status).toBe(0);
     const bad = run(path.join('bin', 'mirrorfleet.js'), ['frobnicate']);
     expect(bad.status).toBe(2);

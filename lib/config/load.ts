@@ -14,10 +14,10 @@ import { readYaml } from './yaml-source';
 export type ConfigCheck = (config: NodeConfig, input: MirrorConfigInput) => Problem[];
 
 /** Reads, validates and resolves a mirror.yaml. Throws one MirrorConfigError listing every problem. */
-export function loadConfigFile(file: string, checks: readonly ConfigCheck[] = []): NodeConfig {
+export function loadConfigFile(file: string, checks: readonly ConfigCheck[] | ((text: string) => readonly ConfigCheck[]) = []): NodeConfig {
   const read = readConfigText(file);
   if (!read.ok) throw new MirrorConfigError(file, [`${file}: cannot read: ${read.reason}`]);
-  return parseConfig(read.text, file, checks);
+  return parseConfig(read.text, file, typeof checks === 'function' ? checks(read.text) : checks);
 }
 
 export function parseConfig(text: string, file = 'mirror.yaml', checks: readonly ConfigCheck[] = []): NodeConfig {

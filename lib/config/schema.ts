@@ -26,7 +26,13 @@ export const cidrSchema = (example: string) =>
     if (!p.ok) ctx.addIssue({ code: 'custom', message: p.reason });
   });
 
-const str = (allowed: string) => z.string({ error: allowed });
+/** Every string is bounded: a config takes a few KiB, and a 10 MB value would only overflow the user data. */
+const MAX_STRING = 1024;
+const str = (allowed: string, max = MAX_STRING) => z.string({ error: allowed }).max(max, { error: `${allowed}, at most ${max} characters` });
+/** Names and places people type: the longest real ones fit in 200 characters. */
+const NAME_MAX = 200;
+/** RFC 5321's longest address. */
+const EMAIL_MAX = 254;
 const bool = z.boolean({ error: 'true or false' });
 const posInt = (allowed: string, min = 1, max = Number.MAX_SAFE_INTEGER) =>
   z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed });
@@ -75,13 +81,13 @@ export const configSchema = strictObject({
     error: 'a fully qualified host name such as mirror.example.org',
   }),
   admin: strictObject({
-    name: str('the name of the person or team running the mirror').min(1, { error: 'a non-empty name' }),
-    email: str('an e-mail address such as mirror-admin@example.org').regex(EMAIL_RE, {
+    name: str('the name of the person or team running the mirror', NAME_MAX).min(1, { error: 'a non-empty name' }),
+    email: str('an e-mail address such as mirror-admin@example.org', EMAIL_MAX).regex(EMAIL_RE, {
       error: 'an e-mail address such as mirror-admin@example.org',
     }),
   }),
   site: strictObject({
-    city: str('the city where the node runs').min(1, { error: 'a non-empty city name' }),
+    city: str('the city where the node runs', NAME_MAX).min(1, { error: 'a non-empty city name' }),
     country: str('a two-letter ISO 3166 country code such as FR').regex(/^[A-Z]{2}$/, {
       error: 'a two-letter upper-case ISO 3166 country code such as FR',
     }),
@@ -129,7 +135,7 @@ export const configSchema = strictObject({
     }).optional(),
   }).optional(),
   tls: strictObject({
-    email: str('an e-mail address for the certificate authority').regex(EMAIL_RE, { error: 'an e-mail address such as hostmaster@example.org' }).optional(),
+    email: str('an e-mail address for the certificate authority', EMAIL_MAX).regex(EMAIL_RE, { error: 'an e-mail address such as hostmaster@example.org' }).optional(),
     preferredChain: str('the common name of a root, such as "ISRG Root X1"').min(1, { error: 'a non-empty root name' }).optional(),
     acmeServer: str('an https:// ACME directory URL').regex(/^https:\/\/\S+$/, { error: 'an https:// ACME directory URL' }).optional(),
   }).optional(),
@@ -145,8 +151,8 @@ export const configSchema = strictObject({
   reports: strictObject({
     trace: bool.optional(),
     reportMirror: strictObject({
-      site: str('the Site name registered in MirrorManager').min(1, { error: 'a non-empty Site name' }),
-      host: str('the Host name registered in MirrorManager').min(1, { error: 'a non-empty Host name' }).optional(),
+      site: str('the Site name registered in MirrorManager', NAME_MAX).min(1, { error: 'a non-empty Site name' }),
+      host: str('the Host name registered in MirrorManager', NAME_MAX).min(1, { error: 'a non-empty Host name' }).optional(),
       server: str('the MirrorManager XML-RPC URL').regex(/^https:\/\/\S+$/, { error: 'an https:// URL' }).optional(),
       passwordFile: str('an absolute path on the node').regex(ABS_PATH_RE, { error: 'an absolute path on the node' }).optional(),
     }).optional(),
@@ -188,7 +194,7 @@ export const configSchema = strictObject({
       .optional(),
     image: str('a Hetzner image name such as debian-12').regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { error: 'a Hetzner image name such as debian-12' }).optional(),
     sshKeys: z
-      .array(str('an OpenSSH public key line or the name of a key in the Hetzner project').regex(/^[^\n]{1,16384}$/, {
+      .array(str('an OpenSSH public key line or the name of a key in the Hetzner project', 16384).regex(/^[^\n]{1,16384}$/, {
         error: 'an OpenSSH public key line ("ssh-ed25519 AAAA... comment") or the name of a key in the Hetzner project',
       }), { error: 'a list of OpenSSH public keys or names of keys in the Hetzner project' })
       .optional(),

@@ -47,15 +47,16 @@ describe('npx cdk synth', () => {
   });
 
   it('refuses bad configs with every problem as FILE:LINE:COL, before creating anything', async () => {
-    const [prerequisites, gentoo, noEmail, tooSmall, hostileAcl, hostileCidrs] = await Promise.all([
+    const [prerequisites, gentoo, noEmail, tooSmall, hostileAcl, hostileCidrs, twoConfigs] = await Promise.all([
       synth([], { MIRROR_CONFIG: 'test/config/bad/xcp-ng-prerequisites.yaml' }),
       synth(['-c', 'config=test/aws/bad/gentoo-volume-too-small.yaml']),
       synth(['-c', 'config=test/aws/bad/no-admin-email.yaml']),
       synth(['-c', 'config=test/aws/bad/instance-too-small.yaml']),
       synth(['-c', 'config=test/config/bad/hostile-tier1-acl.yaml']),
       synth(['-c', 'config=test/config/bad/hostile-firewall.yaml']),
+      synth(['-c', 'config=examples/gentoo.yaml'], { MIRROR_CONFIG: 'examples/fedora.yaml' }),
     ]);
-    for (const r of [prerequisites, gentoo, noEmail, tooSmall, hostileAcl, hostileCidrs]) {
+    for (const r of [prerequisites, gentoo, noEmail, tooSmall, hostileAcl, hostileCidrs, twoConfigs]) {
       expect(r.status).not.toBe(0);
       expect(fs.readdirSync(r.out).filter((f) => f.endsWith('.template.json'))).toEqual([]);
       fs.rmSync(r.out, { recursive: true, force: true });
@@ -73,6 +74,8 @@ describe('npx cdk synth', () => {
     expect(hostileAcl.stderr).toContain('test/config/bad/hostile-tier1-acl.yaml:9:24 rsync.private.allow[1]: "::/0"');
     expect(hostileCidrs.stderr).toContain('test/config/bad/hostile-firewall.yaml:13:14 aws.sshCidrs[0]: "0.0.0.0/00"');
     expect(hostileCidrs.stderr).toContain('test/config/bad/hostile-firewall.yaml:16:16 hcloud.adminCidrs[0]: "2001:db8::/129"');
+    // -c config= and MIRROR_CONFIG naming two files: neither silently wins.
+    expect(twoConfigs.stderr).toContain('mirrorfleet: two configs given, -c config=examples/gentoo.yaml and MIRROR_CONFIG=examples/fedora.yaml: give one (unset MIRROR_CONFIG, or leave out -c config=)\n');
     expect(tooSmall.stderr).toContain(
       'test/aws/bad/instance-too-small.yaml: 1 problem\ntest/aws/bad/instance-too-small.yaml:12:17 aws.instanceType: "m7g.large" — a type that sustains bandwidthMbps 1000 (N23): m7g.large\'s baseline is 937 Mbit/s ("up to" figures are bursts); "auto" picks c6gn.large\n',
     );

@@ -1,10 +1,13 @@
 import * as path from 'node:path';
+import { CLOUDS, cloudsNamedIn } from '../../lib/config/clouds';
 import { loadConfigFile } from '../../lib/config/load';
 import { MirrorConfigError } from '../../lib/config/problems';
 
 /*
  * Broken configs and the exact report each gets: every problem at once, each as
  * FILE:LINE:COL field: bad value — what is allowed (quoting the guide for preset prerequisites).
+ * Each file is checked as `mirrorfleet validate` does: with the rules of the cloud whose block it
+ * has, or of both clouds.
  */
 const BAD: [string, string[]][] = [
   [
@@ -63,6 +66,12 @@ const BAD: [string, string[]][] = [
     ],
   ],
   [
+    'hcloud-user-data-too-large.yaml',
+    [
+      "FILE:11:7 trees[0].excludes: 300 entries, 19201 characters, user data of 40459 bytes \u2014 at most 32768 bytes of user data on Hetzner Cloud (every node file travels in it, gzip'd): shorten the largest values, trees[0].excludes (300 entries, 19201 characters)",
+    ],
+  ],
+  [
     'hostile-firewall.yaml',
     [
       "FILE:13:14 aws.sshCidrs[0]: \"0.0.0.0/00\" \u2014 an IPv4 or IPv6 address or CIDR such as 198.51.100.7, 198.51.100.0/24 or 2001:db8::/48; the prefix length is a whole number 0\u201332 without leading zeros",
@@ -75,6 +84,13 @@ const BAD: [string, string[]][] = [
     [
       "FILE:9:13 rsync.private.allow[0]: \"0.0.0.0/0\" \u2014 the listed hosts' addresses, never the whole Internet: the firewall opens port 874 to these only (N22)",
       "FILE:9:24 rsync.private.allow[1]: \"::/0\" \u2014 the listed hosts' addresses, never the whole Internet: the firewall opens port 874 to these only (N22)",
+    ],
+  ],
+  [
+    'long-values.yaml',
+    [
+      "FILE:5:9 admin.name: \"Example Mirror Team of the pivqvlema lpiuzowth ravteolfk gbs\"... (326 characters) \u2014 the name of the person or team running the mirror, at most 200 characters",
+      "FILE:11:10 reports.webhook.url: \"https://hooks.example.org/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"... (1126 characters) \u2014 an https:// URL, at most 1024 characters",
     ],
   ],
   [
@@ -162,7 +178,7 @@ describe('bad configs', () => {
     const file = path.join('test', 'config', 'bad', name);
     let error: unknown;
     try {
-      loadConfigFile(file);
+      loadConfigFile(file, (text) => cloudsNamedIn(text).flatMap((id) => CLOUDS[id].checks));
     } catch (e) {
       error = e;
     }

@@ -5,6 +5,7 @@ import { DEFAULTS } from './defaults';
 import { HCLOUD_DEFAULTS } from './hcloud';
 import { NodeConfig, TreeConfig } from './node-config';
 import { Problem } from './problems';
+import { matchPresetTrees } from './preset-trees';
 import { parseSchedule } from './schedule';
 import { MirrorConfigInput, TreeInput } from './schema';
 import { autoMaxRequestWorkers, volumeSizeGiB } from './sizing';
@@ -22,15 +23,18 @@ export function resolveConfig(input: MirrorConfigInput): { config: NodeConfig; p
   if (treeInputs.length === 0) {
     problems.push({ path: ['trees'], shown: 'missing', allowed: `required for preset "${preset.id}": at least one tree with name and upstream` });
   }
+  const matched = matchPresetTrees(preset, treeInputs, input.trees !== undefined);
+  problems.push(...matched.problems);
   const trees: TreeConfig[] = [];
   treeInputs.forEach((t, i) => {
-    const fromPreset: PresetTree | undefined = preset.trees.find((p) => p.name === t.name);
+    const fromPreset: PresetTree | undefined = matched.byIndex[i];
     const upstream = t.upstream ?? fromPreset?.upstream;
     if (upstream === undefined) {
+      const names = preset.trees.map((p) => p.name).join(', ');
       problems.push({
         path: ['trees', i, 'upstream'],
         shown: 'missing',
-        allowed: `required: tree "${t.name}" is not one of preset ${preset.id}'s trees (${preset.trees.map((p) => p.name).join(', ') || 'none'}), so it needs an rsync URL`,
+        allowed: `required: the rsync URL tree "${t.name}" syncs from${names ? ` (a tree marked presetTree: ${names} takes the preset's)` : ''}`,
       });
     }
     const treePath = stripSlash(t.path ?? `${mountPoint}/${t.name}`);
@@ -49,6 +53,7 @@ export function resolveConfig(input: MirrorConfigInput): { config: NodeConfig; p
       schedule: (t.schedule && parseSchedule(t.schedule)) || preset.schedule,
       excludes: t.excludes ?? [],
       bandwidthLimitMbps: t.bandwidthLimitMbps,
+      presetTree: fromPreset?.name,
       mirrorManagerCategories: fromPreset?.mirrorManagerCategories ?? {},
       ...resolveSync(t, i, fromPreset, preset.metadataLast, treePath, upstream, problems),
     });

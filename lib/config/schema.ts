@@ -50,6 +50,10 @@ const treeSchema = strictObject({
   name: str('a short lower-case name: letters, digits and "-", starting with a letter or digit').regex(NAME_RE, {
     error: 'a short lower-case name: letters, digits and "-" (at most 31), starting with a letter or digit',
   }),
+  // Which preset tree this one is, when its upstream does not say (lib/config/preset-trees.ts).
+  presetTree: str('the name of the preset\'s tree this tree carries, such as fedora').regex(NAME_RE, {
+    error: 'the name of the preset\'s tree this tree carries, such as fedora',
+  }).optional(),
   upstream: str('an rsync URL such as rsync://host/module/path/')
     .regex(RSYNC_URL_RE, { error: 'an rsync URL such as rsync://host/module/path/' })
     .optional(),

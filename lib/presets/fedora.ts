@@ -15,6 +15,10 @@ export const FEDORA: Preset = {
       // so most providers replace this upstream with the Tier 1 mirror that allowed them.
       name: 'fedora',
       upstream: 'rsync://dl.fedoraproject.org/fedora-enchilada/',
+      // The guide's modules for /pub/fedora: fedora-enchilada0 (with pre-bitflip content, for
+      // tiering), fedora-enchilada (public), and fedora-buffet0 (/pub, so its fedora/ directory);
+      // Tier 1 mirrors also serve the tree as a module named fedora.
+      upstreamModules: ['fedora-enchilada0', 'fedora-enchilada', 'fedora-buffet0/fedora', 'fedora'],
       // report_mirror categories carried by this tree (MirrorManager's names).
       mirrorManagerCategories: { 'Fedora Linux': 'linux' },
       // "Please use the quick-fedora-mirror zsh script if at all possible. This script uses rsync

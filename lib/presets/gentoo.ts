@@ -13,7 +13,14 @@ export const GENTOO: Preset = {
     // rsync://masterdistfiles.gentoo.org/gentoo" (host from the live wiki page).
     // The freshness marker mirror checkers read (node-practice §3.8: "distfiles/timestamp.mirmon
     // (a Unix timestamp)"): when it is as at the last good sync, the run stops there.
-    { name: 'gentoo', upstream: 'rsync://masterdistfiles.gentoo.org/gentoo/', strategy: 'rsync', precheck: 'distfiles/timestamp.mirmon' },
+    // Source mirrors serve the same tree as the master's module, gentoo.
+    {
+      name: 'gentoo',
+      upstream: 'rsync://masterdistfiles.gentoo.org/gentoo/',
+      upstreamModules: ['gentoo'],
+      strategy: 'rsync',
+      precheck: 'distfiles/timestamp.mirmon',
+    },
   ],
   // "All mirrors must be synchronized every four hours, starting at midnight in your local time zone."
   schedule: { everyHours: 4, from: '00:00' },

@@ -25,6 +25,12 @@ export interface PresetTree {
   readonly name: string;
   /** Where the node pulls from. */
   readonly upstream: string;
+  /**
+   * The rsync module paths (`module` or `module/dir`) that carry this tree on any mirror: a
+   * config's tree syncing one of them is this tree, whatever its name (trees[].presetTree says
+   * so explicitly for other upstreams).
+   */
+  readonly upstreamModules: readonly string[];
   /** MirrorManager category names mapped to a path relative to the tree, for report_mirror. */
   readonly mirrorManagerCategories?: Readonly<Record<string, string>>;
   /** Sync strategy (default rsync) and its upstream inputs, relative to the upstream tree. */

@@ -13,7 +13,8 @@ export const XCP_NG: Preset = {
     // application names the public module rsync://mymirror.example.com/xcp-ng/.
     // No marker file is known upstream (node-practice §8), so the guide's plain rsync; a tree
     // can still name one with trees[].precheck.
-    { name: 'xcp-ng', upstream: 'rsync://updates.xcp-ng.org/repo/', strategy: 'rsync' },
+    // The main mirror's module is repo; mirrors serve it as xcp-ng (the application's sample).
+    { name: 'xcp-ng', upstream: 'rsync://updates.xcp-ng.org/repo/', upstreamModules: ['repo', 'xcp-ng'], strategy: 'rsync' },
   ],
   // "at least once an hour, preferably four times an hour"
   schedule: { everyMinutes: 15 },

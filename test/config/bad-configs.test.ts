@@ -112,6 +112,19 @@ const BAD: [string, string[]][] = [
     ],
   ],
   [
+    'preset-tree-ambiguous.yaml',
+    [
+      "FILE:12:15 trees[1].upstream: \"rsync://other.example.net/fedora-enchilada/\" \u2014 one tree per preset tree: trees[0] and trees[1] both sync preset fedora's \"fedora\" tree; mark the one that is with presetTree: fedora",
+      "FILE:16:17 trees[2].presetTree: \"epel\" \u2014 one of preset fedora's trees: fedora",
+    ],
+  ],
+  [
+    'preset-tree-missing.yaml',
+    [
+      "FILE:9:3 trees: no tree is preset fedora's \"fedora\" tree \u2014 a tree marked presetTree: fedora, or one whose upstream is a module that carries it (fedora-enchilada0, fedora-enchilada, fedora-buffet0/fedora, fedora) or left out (rsync://dl.fedoraproject.org/fedora-enchilada/)",
+    ],
+  ],
+  [
     'schema-and-rules.yaml',
     [
       "FILE:6:3 admin.emial: unknown key \u2014 did you mean \"email\"? allowed keys here: name, email",
@@ -136,7 +149,7 @@ const BAD: [string, string[]][] = [
     'trees-and-layout.yaml',
     [
       "FILE:13:11 trees[1].name: \"alma\" \u2014 a name not used by another tree",
-      "FILE:15:5 trees[2].upstream: missing \u2014 required: tree \"rocky\" is not one of preset custom's trees (none), so it needs an rsync URL",
+      "FILE:15:5 trees[2].upstream: missing \u2014 required: the rsync URL tree \"rocky\" syncs from",
       "FILE:18:11 trees[3].path: \"/var/www/elsewhere\" \u2014 a directory under storage.mountPoint (/srv/mirror), so the tree lives on the data volume",
       "FILE:22:12 https.enabled: false (with http.enabled false) \u2014 HTTP or HTTPS (or both) must be on: a mirror serves downloads over the web (N1)",
       "FILE:26:5 rsync.private: set while rsync.enabled is false \u2014 rsync.enabled true: the tier-1 daemon serves the same trees (N11)",
@@ -148,7 +161,7 @@ const BAD: [string, string[]][] = [
     [
       "FILE:2:1 hostnme: unknown key \u2014 did you mean \"hostname\"? allowed keys here: preset, hostname, admin, site, timezone, bandwidthMbps, trees, http, https, rsync, tls, storage, reports, bitflips, aws, hcloud",
       "FILE:5:3 admin.emial: unknown key \u2014 did you mean \"email\"? allowed keys here: name, email",
-      "FILE:12:5 trees[0].shedule: unknown key \u2014 did you mean \"schedule\"? allowed keys here: name, upstream, path, schedule, excludes, bandwidthLimitMbps, strategy, fileList, precheck, preBitflip, metadataLast, maxDeletePercent, minFreeMiB, retries, maxRuntimeMinutes",
+      "FILE:12:5 trees[0].shedule: unknown key \u2014 did you mean \"schedule\"? allowed keys here: name, presetTree, upstream, path, schedule, excludes, bandwidthLimitMbps, strategy, fileList, precheck, preBitflip, metadataLast, maxDeletePercent, minFreeMiB, retries, maxRuntimeMinutes",
     ],
   ],
   [

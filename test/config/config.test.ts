@@ -31,6 +31,7 @@ describe('defaults and presets', () => {
         schedule: { everyMinutes: 15 },
         excludes: [],
         bandwidthLimitMbps: undefined,
+        presetTree: 'xcp-ng',
         mirrorManagerCategories: {},
         // The sync engine's settings: test/config/sync-config.test.ts.
         strategy: 'rsync',

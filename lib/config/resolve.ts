@@ -8,7 +8,7 @@ import { Problem } from './problems';
 import { matchPresetTrees } from './preset-trees';
 import { parseSchedule } from './schedule';
 import { MirrorConfigInput, TreeInput } from './schema';
-import { autoMaxRequestWorkers, volumeSizeGiB } from './sizing';
+import { TreeSize, autoMaxRequestWorkers, defaultGrowthGiBPerYear, volumeSizeGiB } from './sizing';
 
 /**
  * Applies the preset and the defaults to a schema-valid input. Problems that need the preset to
@@ -61,6 +61,7 @@ export function resolveConfig(input: MirrorConfigInput): { config: NodeConfig; p
 
   const sizeGiB = input.storage?.sizeGiB ?? DEFAULTS.storageSizeGiB;
   const plannedYears = input.storage?.plannedYears ?? DEFAULTS.plannedYears;
+  const sizes = treeSizes(treeInputs, matched.byIndex, sizeGiB === 'auto', problems);
   const workers = input.http?.maxRequestWorkers ?? DEFAULTS.maxRequestWorkers;
   const perIp = input.http?.perIpConnectionLimit ?? preset.perIpConnectionLimit ?? 'off';
   const reportMirror = input.reports?.reportMirror;
@@ -95,7 +96,7 @@ export function resolveConfig(input: MirrorConfigInput): { config: NodeConfig; p
       acmeServer: input.tls?.acmeServer ?? DEFAULTS.acmeServer,
     },
     storage: {
-      sizeGiB: sizeGiB === 'auto' ? volumeSizeGiB(preset, plannedYears) : sizeGiB,
+      sizeGiB: sizeGiB === 'auto' ? volumeSizeGiB(sizes, plannedYears, preset.minimumVolumeGiB?.gib) : sizeGiB,
       filesystem: input.storage?.filesystem ?? DEFAULTS.filesystem,
       mountPoint,
       device: input.storage?.device ?? DEFAULTS.device,
@@ -116,6 +117,26 @@ export function resolveConfig(input: MirrorConfigInput): { config: NodeConfig; p
     hcloud: { ...HCLOUD_DEFAULTS, ...input.hcloud }, // zod leaves keys that were not written out, so defaults fill them
   };
   return { config, problems };
+}
+
+/**
+ * Each tree's share of an automatic data volume (N20): a preset's tree has the guide's figures,
+ * a tree of the node's own says its size (sizeGiB) and may say its growth.
+ */
+function treeSizes(trees: readonly TreeInput[], presetTrees: readonly (PresetTree | undefined)[], auto: boolean, problems: Problem[]): TreeSize[] {
+  return trees.map((t, i) => {
+    const own = presetTrees[i]?.sizing;
+    if (t.sizeGiB !== undefined) return { treeGiB: t.sizeGiB, growthGiBPerYear: t.growthGiBPerYear ?? defaultGrowthGiBPerYear(t.sizeGiB) };
+    if (own) return { treeGiB: own.treeGiB, growthGiBPerYear: t.growthGiBPerYear ?? own.growthGiBPerYear };
+    if (auto) {
+      problems.push({
+        path: ['trees', i, 'sizeGiB'],
+        shown: 'missing',
+        allowed: `required with storage.sizeGiB auto: the tree's size today in whole GiB (it grows ${DEFAULTS.treeGrowthPercentPerYear} % a year unless growthGiBPerYear says), so the data volume holds every tree`,
+      });
+    }
+    return { treeGiB: 0, growthGiBPerYear: 0 };
+  });
 }
 
 type SyncSettings = Pick<

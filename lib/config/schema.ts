@@ -65,6 +65,9 @@ const treeSchema = strictObject({
     }), { error: 'a list of paths inside the tree' })
     .optional(),
   bandwidthLimitMbps: posInt('a whole number of Mbit/s (at least 1) to cap this tree\'s sync').optional(),
+  // The tree's share of an automatic data volume (N20); a preset's tree has the guide's figures.
+  sizeGiB: posInt('the tree\'s size today in whole GiB, from 1 to 65536', 1, 65536).optional(),
+  growthGiBPerYear: posInt('the tree\'s growth a year in whole GiB, from 0 to 65536', 0, 65536).optional(),
   // The sync engine (README: The sync engine); cross-field rules are in resolve.ts.
   strategy: z.enum(SYNC_STRATEGIES, { error: SYNC_STRATEGIES.join(', ') }).optional(),
   fileList: upstreamFile('a path in the upstream tree (relative, no ".."), such as fullfiletimelist-fedora').optional(),

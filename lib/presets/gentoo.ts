@@ -20,6 +20,8 @@ export const GENTOO: Preset = {
       upstreamModules: ['gentoo'],
       strategy: 'rsync',
       precheck: 'distfiles/timestamp.mirmon',
+      // The guide gives no tree size, only the 800 GiB minimum; growth is our assumption.
+      sizing: { treeGiB: 800, growthGiBPerYear: 50, source: `${GUIDE}: "a minimum of 800 GiB available disk space" (growth assumed)` },
     },
   ],
   // "All mirrors must be synchronized every four hours, starting at midnight in your local time zone."
@@ -27,8 +29,6 @@ export const GENTOO: Preset = {
   fixedSchedule: quote('All mirrors must be synchronized every four hours, starting at midnight in your local time zone.'),
   // The guide pins the start times, so no random spread.
   randomizedDelayMinutes: 0,
-  // The guide gives no tree size, only the 800 GiB minimum; growth is our assumption.
-  sizing: { treeGiB: 800, growthGiBPerYear: 50, source: `${GUIDE}: "a minimum of 800 GiB available disk space" (growth assumed)` },
   minimumVolumeGiB: { gib: 800, quote: quote('Hosting a mirror requires a minimum of 800 GiB available disk space.') },
   minimumBandwidthMbps: {
     mbps: 5,

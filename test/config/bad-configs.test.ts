@@ -146,6 +146,12 @@ const BAD: [string, string[]][] = [
     ],
   ],
   [
+    'tree-without-size.yaml',
+    [
+      "FILE:11:5 trees[1].sizeGiB: missing \u2014 required with storage.sizeGiB auto: the tree's size today in whole GiB (it grows 20 % a year unless growthGiBPerYear says), so the data volume holds every tree",
+    ],
+  ],
+  [
     'trees-and-layout.yaml',
     [
       "FILE:13:11 trees[1].name: \"alma\" \u2014 a name not used by another tree",
@@ -161,7 +167,7 @@ const BAD: [string, string[]][] = [
     [
       "FILE:2:1 hostnme: unknown key \u2014 did you mean \"hostname\"? allowed keys here: preset, hostname, admin, site, timezone, bandwidthMbps, trees, http, https, rsync, tls, storage, reports, bitflips, aws, hcloud",
       "FILE:5:3 admin.emial: unknown key \u2014 did you mean \"email\"? allowed keys here: name, email",
-      "FILE:12:5 trees[0].shedule: unknown key \u2014 did you mean \"schedule\"? allowed keys here: name, presetTree, upstream, path, schedule, excludes, bandwidthLimitMbps, strategy, fileList, precheck, preBitflip, metadataLast, maxDeletePercent, minFreeMiB, retries, maxRuntimeMinutes",
+      "FILE:12:5 trees[0].shedule: unknown key \u2014 did you mean \"schedule\"? allowed keys here: name, presetTree, upstream, path, schedule, excludes, bandwidthLimitMbps, sizeGiB, growthGiBPerYear, strategy, fileList, precheck, preBitflip, metadataLast, maxDeletePercent, minFreeMiB, retries, maxRuntimeMinutes",
     ],
   ],
   [

@@ -60,13 +60,14 @@ describe('defaults and presets', () => {
   });
 
   it('sizes volumes from tree size, growth and headroom, never below the guide minimum (N20)', () => {
+    const tree = (p: keyof typeof PRESETS) => [PRESETS[p].trees[0].sizing];
     // (50 + 10 * 2) * 1.25 = 87.5 -> 90
-    expect(volumeSizeGiB(PRESETS['xcp-ng'], 2)).toBe(90);
+    expect(volumeSizeGiB(tree('xcp-ng'), 2)).toBe(90);
     // (1126 + 200 * 2) * 1.25 = 1907.5 -> 1910: inside the guide's "1-2TB volume"
-    expect(volumeSizeGiB(PRESETS.fedora, 2)).toBe(1910);
+    expect(volumeSizeGiB(tree('fedora'), 2)).toBe(1910);
     // Gentoo: (800 + 50 * 2) * 1.25 = 1125 -> 1130, and the 800 GiB minimum holds for any plan
-    expect(volumeSizeGiB(PRESETS.gentoo, 2)).toBe(1130);
-    expect(volumeSizeGiB(PRESETS.gentoo, 1)).toBeGreaterThanOrEqual(800);
+    expect(volumeSizeGiB(tree('gentoo'), 2, 800)).toBe(1130);
+    expect(volumeSizeGiB([{ treeGiB: 100, growthGiBPerYear: 0 }], 1, 800)).toBe(800);
   });
 
   it('sizes the Apache pool from bandwidth: one worker per 2 Mbit/s in steps of 25, 150 to 4000 (N2)', () => {

@@ -62,7 +62,7 @@ describe('a preset tree under another name', () => {
 
   it('a tree of the node\'s own next to the preset\'s gets none of its settings', () => {
     const c = renamed('fedora', 'fedora', (d) => {
-      d.addIn(['trees'], { name: 'epel', upstream: 'rsync://dl.fedoraproject.org/fedora-epel/' });
+      d.addIn(['trees'], { name: 'epel', upstream: 'rsync://dl.fedoraproject.org/fedora-epel/', sizeGiB: 300 });
     });
     expect(c.trees.map((t) => [t.name, t.presetTree, t.strategy, Object.keys(t.mirrorManagerCategories).length])).toEqual([
       ['fedora', 'fedora', 'filelist', 1],

@@ -2,11 +2,13 @@ import { z } from 'zod';
 import { checkIngress } from '../host/ingress';
 import { mirrorNodeIngress } from '../roles/mirror-node/ingress';
 import { NodeConfig } from './node-config';
-import { parsePartially, touchesRefused } from './partial-parse';
+import { parsePartially } from './partial-parse';
+import { checkPaths } from './paths';
 import { checkPrerequisites } from './prerequisites';
 import { MirrorConfigError, Problem, SourceMap, didYouMean, formatPath, formatProblem } from './problems';
 import { readConfigText } from './read-file';
 import { resolveConfig } from './resolve';
+import { checkTls } from './tls';
 import { MirrorConfigInput, configSchema } from './schema';
 import { readYaml } from './yaml-source';
 
@@ -32,11 +34,14 @@ export function parseConfig(text: string, file = 'mirror.yaml', checks: readonly
   if (parsed.input) {
     const later: Problem[] = [];
     const { config, problems: resolveProblems } = resolveConfig(parsed.input);
-    later.push(...resolveProblems, ...checkPrerequisites(parsed.input, config));
+    later.push(...resolveProblems, ...checkPrerequisites(parsed.input, config), ...checkPaths(parsed.input, config), ...checkTls(parsed.input, config));
     // On every cloud alike: a port for listed hosts is never open to everyone.
     later.push(...checkIngress(mirrorNodeIngress(config)));
     for (const check of checks) later.push(...check(config, parsed.input));
-    problems.push(...later.filter((p) => !touchesRefused(p.atKey === undefined ? p.path : [...p.path, p.atKey], parsed.refused)));
+    for (const p of later) {
+      const path = parsed.written(p.path);
+      if (path && (p.atKey === undefined || parsed.written([...p.path, p.atKey]))) problems.push({ ...p, path });
+    }
     if (problems.length === 0) return config;
   }
   throw new MirrorConfigError(file, sortByPosition(unique(problems.map((p) => formatProblem(file, map, p)))));

@@ -6,10 +6,10 @@ import { MirrorConfigInput, configSchema } from './schema';
 /*
  * "Every problem at once" across the schema and the rules after it: when the schema refuses
  * some values, the rest of the config still goes through the preset, cross-field and cloud
- * rules. Each refused value is left out (an optional one), or replaced by a neutral stand-in (a
- * required one), and every later problem that touches a refused path is dropped, because it
- * would be about the stand-in and not about what the user wrote. A bad `preset` stops here:
- * the rules after the schema all depend on it.
+ * rules. Each refused value is left out (an optional one, or an element of a list of values),
+ * or replaced by a neutral stand-in (a required one), and a later problem that touches a refused
+ * path is dropped, because it would be about the stand-in and not about what the user wrote.
+ * A bad `preset` stops here: the rules after the schema all depend on it.
  */
 
 export interface PartialParse {
@@ -17,42 +17,36 @@ export interface PartialParse {
   readonly issues: readonly z.core.$ZodIssue[];
   /** The config with the refused values left out or stood in for; undefined when nothing can run. */
   readonly input?: MirrorConfigInput;
-  /** Paths whose value was refused, left out or stood in for: later problems on them are dropped. */
-  readonly refused: readonly FieldPath[];
+  /**
+   * Where a later problem, found on `input`, is in the config as written; undefined when it
+   * touches a refused value and is dropped.
+   */
+  readonly written: (path: FieldPath) => FieldPath | undefined;
 }
 
 const MAX_ROUNDS = 8;
 
 export function parsePartially(raw: Record<string, unknown>): PartialParse {
   const first = configSchema.safeParse(raw);
-  if (first.success) return { issues: [], input: first.data, refused: [] };
+  if (first.success) return { issues: [], input: first.data, written: (p) => p };
   const preset = PRESETS[raw.preset as PresetId];
-  if (!preset || first.error.issues.some((i) => i.path[0] === 'preset')) return { issues: first.error.issues, refused: [] };
+  const repairs = new Repairs(structuredClone(raw), preset?.minimumBandwidthMbps.mbps ?? 0);
+  const done = (input?: MirrorConfigInput): PartialParse => ({ issues: first.error.issues, input, written: (p) => repairs.written(p) });
+  if (!preset || first.error.issues.some((i) => i.path[0] === 'preset')) return done();
 
-  const value = structuredClone(raw);
-  const refused: FieldPath[] = [];
   let issues = first.error.issues;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     for (const issue of issues) {
       const path = issue.path as (string | number)[];
-      if (issue.code === 'unrecognized_keys') {
-        const holder = at(value, path) as Record<string, unknown>;
-        for (const k of issue.keys) delete holder[k];
-      } else if (!leaveOut(value, path, refused, preset.minimumBandwidthMbps.mbps)) {
-        return { issues: first.error.issues, refused };
-      }
+      if (issue.code === 'unrecognized_keys') repairs.dropKeys(path, issue.keys);
+      else if (!repairs.leaveOut(path)) return done();
     }
-    const again = configSchema.safeParse(value);
-    if (again.success) return { issues: first.error.issues, input: again.data, refused };
+    repairs.applyRemovals();
+    const again = configSchema.safeParse(repairs.value);
+    if (again.success) return done(again.data);
     issues = again.error.issues;
   }
-  return { issues: first.error.issues, refused };
-}
-
-/** Whether a later problem at `path` is about a refused value (the same path, inside it, or holding it). */
-export function touchesRefused(path: FieldPath, refused: readonly FieldPath[]): boolean {
-  const prefix = (a: FieldPath, b: FieldPath) => a.length <= b.length && a.every((k, i) => b[i] === k);
-  return refused.some((r) => prefix(r, path) || prefix(path, r));
+  return done();
 }
 
 /** Stand-ins for required values: they pass every rule, and problems on them are dropped. */
@@ -73,51 +67,115 @@ const ELEMENT_STAND_INS: Record<string, (i: number) => Record<string, unknown>> 
   bitflips: () => ({ path: 'stand-in', at: '2999-01-01 00:00 UTC' }),
 };
 
-function leaveOut(value: Record<string, unknown>, path: (string | number)[], refused: FieldPath[], minimumMbps: number): boolean {
-  if (path.length === 0) return false;
-  const key = path.map(String).filter((k) => !/^\d+$/.test(k)).join('.');
-  const standIn = standIns(minimumMbps)[key];
-  if (standIn !== undefined && !path.some((k) => typeof k === 'number')) {
-    set(value, path, structuredClone(standIn));
-    refused.push(path);
-    return true;
+const isPrefix = (a: FieldPath, b: FieldPath) => a.length <= b.length && a.every((k, i) => b[i] === k);
+const samePath = (a: FieldPath, b: FieldPath) => a.length === b.length && isPrefix(a, b);
+
+class Repairs {
+  /** Refused paths (as written): a problem on, inside or holding one is dropped. */
+  private readonly refused: FieldPath[] = [];
+  /** Lists that lost elements (as written): a problem on the list as a whole is dropped, its elements' are kept. */
+  private readonly thinned: FieldPath[] = [];
+  /** Elements removed from lists of values, in the order applied, each index as it was then. */
+  private readonly removals: { list: FieldPath; index: number }[] = [];
+  private pending: { list: (string | number)[]; index: number }[] = [];
+
+  constructor(
+    readonly value: Record<string, unknown>,
+    private readonly minimumMbps: number,
+  ) {}
+
+  dropKeys(path: (string | number)[], keys: readonly string[]): void {
+    const holder = at(this.value, path) as Record<string, unknown>;
+    for (const k of keys) delete holder[k];
   }
-  const [top, index] = path;
-  if (top in ELEMENT_STAND_INS && typeof index === 'number') {
-    const elementPath = [top, index];
-    const element = at(value, elementPath);
-    const fill = ELEMENT_STAND_INS[top](index);
-    if (path.length === 2 || element === null || typeof element !== 'object' || Array.isArray(element)) {
-      set(value, elementPath, fill);
-      refused.push(elementPath);
+
+  /** Leaves out (or stands in for) the value at `path`; false when nothing sensible can stand in. */
+  leaveOut(path: (string | number)[]): boolean {
+    if (path.length === 0) return false;
+    const key = path.filter((k) => typeof k === 'string').join('.');
+    const standIn = standIns(this.minimumMbps)[key];
+    if (standIn !== undefined && !path.some((k) => typeof k === 'number')) {
+      set(this.value, path, structuredClone(standIn));
+      this.refuse(path);
       return true;
     }
-    const field = path[2] as string;
-    const el = element as Record<string, unknown>;
-    // A required field gets its stand-in (the whole element is then in doubt); an optional one
-    // (or anything deeper) is left out.
-    if (field in fill) {
-      el[field] = fill[field];
-      refused.push(elementPath);
-    } else {
-      delete el[field];
-      refused.push([top, index, field]);
+    const [top, index] = path;
+    if (top in ELEMENT_STAND_INS && typeof index === 'number' && path.length <= 3) {
+      const elementPath = [top, index];
+      const element = at(this.value, elementPath);
+      const fill = ELEMENT_STAND_INS[top](index);
+      if (path.length === 2 || element === null || typeof element !== 'object' || Array.isArray(element)) {
+        set(this.value, elementPath, fill);
+        this.refuse(elementPath);
+        return true;
+      }
+      const field = path[2] as string;
+      const el = element as Record<string, unknown>;
+      // A required field gets its stand-in (the whole element is then in doubt); an optional one is left out.
+      if (field in fill) {
+        el[field] = fill[field];
+        this.refuse(elementPath);
+      } else {
+        delete el[field];
+        this.refuse(path);
+      }
+      return true;
     }
+    const parentPath = path.slice(0, -1);
+    const parent = at(this.value, parentPath);
+    const last = path[path.length - 1];
+    if (Array.isArray(parent) && typeof last === 'number') {
+      // An element of a list of values: removed after this round; the others keep their place as written.
+      this.pending.push({ list: parentPath, index: last });
+      return true;
+    }
+    if (parent === null || typeof parent !== 'object' || !((last as string) in (parent as object))) {
+      // A required value is missing: its optional parent goes.
+      this.refuse(path);
+      return this.leaveOut(parentPath);
+    }
+    delete (parent as Record<string, unknown>)[last as string];
+    this.refuse(path);
     return true;
   }
-  const parentPath = path.slice(0, -1);
-  const parent = at(value, parentPath);
-  // An element of a list of values: the list goes (removing one would shift the others' indexes).
-  if (Array.isArray(parent)) return leaveOut(value, parentPath, refused, minimumMbps);
-  const last = path[path.length - 1] as string;
-  if (parent === null || typeof parent !== 'object' || !(last in (parent as object))) {
-    // A required value is missing: its optional parent goes.
-    refused.push(path);
-    return leaveOut(value, parentPath, refused, minimumMbps);
+
+  /** Removes this round's refused list elements, the highest index first, so the others' indexes hold. */
+  applyRemovals(): void {
+    const seen = new Set<string>();
+    const todo = this.pending
+      .filter((r) => !seen.has(JSON.stringify(r)) && seen.add(JSON.stringify(r)))
+      .sort((a, b) => (JSON.stringify(a.list) === JSON.stringify(b.list) ? b.index - a.index : 0));
+    for (const r of todo) {
+      const list = at(this.value, r.list);
+      if (!Array.isArray(list)) continue;
+      list.splice(r.index, 1);
+      this.thinned.push(this.original(r.list));
+      this.removals.push(r);
+    }
+    this.pending = [];
   }
-  delete (parent as Record<string, unknown>)[last];
-  refused.push(path);
-  return true;
+
+  /** Where a later problem is in the config as written, or undefined when it is dropped. */
+  written(path: FieldPath): FieldPath | undefined {
+    const p = this.original(path);
+    if (this.refused.some((r) => isPrefix(r, p) || isPrefix(p, r))) return undefined;
+    if (this.thinned.some((t) => samePath(t, p))) return undefined;
+    return p;
+  }
+
+  private refuse(path: FieldPath): void {
+    this.refused.push(this.original(path));
+  }
+
+  /** A path in the repaired config, mapped back through the removals to the config as written. */
+  private original(path: FieldPath): FieldPath {
+    const p = [...path];
+    for (const r of [...this.removals].reverse()) {
+      const i = r.list.length;
+      if (isPrefix(r.list, p) && typeof p[i] === 'number' && (p[i] as number) >= r.index) p[i] = (p[i] as number) + 1;
+    }
+    return p;
+  }
 }
 
 function at(root: unknown, path: readonly (string | number)[]): unknown {

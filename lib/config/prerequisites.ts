@@ -84,12 +84,6 @@ export function checkPrerequisites(input: MirrorConfigInput, c: NodeConfig): Pro
       allowed: `reports.reportMirror with the MirrorManager Site name: ${cites(p.reportMirror)}`,
     });
   }
-  c.bitflips.forEach((b, i) => {
-    if (!c.trees.some((t) => `/${b.path}/`.startsWith(t.urlPath))) {
-      const trees = [...new Set(c.trees.map((t) => t.urlPath.slice(1)))].filter((t) => !t.startsWith('..'));
-      problems.push({ path: ['bitflips', i, 'path'], allowed: `a directory inside one of the trees (${trees.join(', ')})` });
-    }
-  });
   return problems;
 }
 

@@ -1,10 +1,12 @@
 import * as path from 'node:path';
-import { PRESETS, PresetId, PresetTree } from '../presets';
+import { PRESETS, Preset, PresetId, PresetTree } from '../presets';
 import { AWS_DEFAULTS } from './aws';
 import { DEFAULTS } from './defaults';
 import { HCLOUD_DEFAULTS } from './hcloud';
 import { NodeConfig, TreeConfig } from './node-config';
 import { Problem } from './problems';
+import { formatUtc, parseBitflipTime } from './bitflip-time';
+import { COUNTRIES } from './countries';
 import { matchPresetTrees } from './preset-trees';
 import { parseSchedule } from './schedule';
 import { MirrorConfigInput, TreeInput } from './schema';
@@ -71,7 +73,7 @@ export function resolveConfig(input: MirrorConfigInput): { config: NodeConfig; p
     hostname: input.hostname.toLowerCase(),
     admin: input.admin,
     site: { ...input.site, coordinates: input.site.coordinates ?? DEFAULTS.coordinates },
-    timezone: input.timezone ?? DEFAULTS.timezone,
+    timezone: nodeTimezone(input, preset, problems),
     bandwidthMbps: input.bandwidthMbps,
     trees,
     http: {
@@ -112,11 +114,33 @@ export function resolveConfig(input: MirrorConfigInput): { config: NodeConfig; p
       },
       webhook: input.reports?.webhook,
     },
-    bitflips: input.bitflips ?? [],
+    // In UTC, as the timer renders it (lib/config/bitflip-time.ts).
+    bitflips: (input.bitflips ?? []).map((b) => {
+      const t = parseBitflipTime(b.at);
+      return { path: b.path, at: t.ok ? formatUtc(t.utc) : b.at };
+    }),
     aws: { ...input.aws, instanceType: input.aws?.instanceType ?? AWS_DEFAULTS.instanceType, volumeType: input.aws?.volumeType ?? AWS_DEFAULTS.volumeType, sshCidrs: input.aws?.sshCidrs ?? AWS_DEFAULTS.sshCidrs },
     hcloud: { ...HCLOUD_DEFAULTS, ...input.hcloud }, // zod leaves keys that were not written out, so defaults fill them
   };
   return { config, problems };
+}
+
+/**
+ * The node's time zone: the config's, else, for a preset whose schedule starts at a local time
+ * (Gentoo: "starting at midnight in your local time zone"), the country's when it has one clock;
+ * a country of several clocks must say which. Other nodes keep UTC.
+ */
+function nodeTimezone(input: MirrorConfigInput, preset: Preset, problems: Problem[]): string {
+  if (input.timezone !== undefined) return input.timezone;
+  if (!('everyHours' in preset.schedule)) return DEFAULTS.timezone;
+  const country = COUNTRIES[input.site.country];
+  if (country?.zone) return country.zone;
+  problems.push({
+    path: ['timezone'],
+    shown: 'missing',
+    allowed: `required for preset ${preset.id}, whose syncs start at ${preset.schedule.from} local time: site.country ${input.site.country} (${country?.name ?? 'unknown'}) has more than one time zone, so give the node's own (an IANA zone, Area/City)`,
+  });
+  return DEFAULTS.timezone;
 }
 
 /**

@@ -22,7 +22,7 @@ const BAD: [string, string[]][] = [
       "FILE:1:9 preset: \"xcpng\" \u2014 one of xcp-ng, fedora, gentoo, custom (did you mean \"xcp-ng\"?)",
       "FILE:2:11 hostname: \"mirror_1\" \u2014 a fully qualified host name such as mirror.example.org",
       "FILE:5:10 admin.email: \"not-an-email\" \u2014 an e-mail address such as mirror-admin@example.org",
-      "FILE:8:12 site.country: \"fr\" \u2014 a two-letter upper-case ISO 3166 country code such as FR",
+      "FILE:8:12 site.country: \"fr\" \u2014 a two-letter upper-case ISO 3166 country code such as FR (did you mean \"FR\"?)",
       "FILE:9:16 site.coordinates: \"north\" \u2014 \"auto\" or \"latitude, longitude\" such as \"45.7386, 4.8899\"",
       "FILE:10:11 timezone: \"Mars/Olympus\" \u2014 an IANA time zone such as Europe/Paris or UTC",
       "FILE:11:16 bandwidthMbps: 0 \u2014 the node's outbound bandwidth in whole Mbit/s, such as 1000",
@@ -100,6 +100,24 @@ const BAD: [string, string[]][] = [
     ],
   ],
   [
+    'mount-point-etc.yaml',
+    [
+      "FILE:8:15 storage.mountPoint: \"/srv/../etc\" \u2014 an absolute path such as /srv/mirror, without \".\" or \"..\" components",
+    ],
+  ],
+  [
+    'mount-point-root.yaml',
+    [
+      "FILE:8:15 storage.mountPoint: \"/\" \u2014 a directory of the data volume's own, such as /srv/mirror or /srv/mirror-data: / is the root file system: the volume would hide the whole system, and Apache would serve it",
+    ],
+  ],
+  [
+    'mount-point-var.yaml',
+    [
+      "FILE:8:15 storage.mountPoint: \"/var\" \u2014 a directory of the data volume's own, such as /srv/mirror or /srv/mirror-data: /var is a directory the system uses itself: the volume would hide what /var holds",
+    ],
+  ],
+  [
     'multiple-documents.yaml',
     [
       "FILE:6:1 (YAML): a second document (\"---\") \u2014 one document per file: a mirror.yaml describes one node; remove this part or move it to a file of its own",
@@ -109,6 +127,21 @@ const BAD: [string, string[]][] = [
     'not-a-mapping.yaml',
     [
       "FILE:1:1 (top level): not a mapping \u2014 a mapping with preset, hostname, admin, site, bandwidthMbps, ...",
+    ],
+  ],
+  [
+    'paths-outside-trees.yaml',
+    [
+      "FILE:11:11 trees[0].path: \"/srv/mirror/../../etc\" \u2014 an absolute path such as /srv/mirror/fedora, without \".\" or \"..\" components",
+      "FILE:12:16 trees[0].excludes[0]: \"/\" \u2014 a path inside the tree, not the tree itself: this exclude matches everything, so every sync would copy nothing and report success",
+      "FILE:12:19 trees[0].excludes[1]: \"/../../etc\" \u2014 a path inside the tree starting with \"/\", such as /releases/historical, without \".\" or \"..\" components",
+      "FILE:15:16 trees[1].excludes[0]: \"/*\" \u2014 a path inside the tree, not the tree itself: this exclude matches everything, so every sync would copy nothing and report success",
+      "FILE:17:14 http.listings[0]: \"/alma/../../etc\" \u2014 a URL path inside a tree, such as /gentoo/releases, without \".\" or \"..\" components",
+      "FILE:17:31 http.listings[1]: \"/elsewhere\" \u2014 a URL path inside a tree (/alma/, /rocky/), or \"all\" or \"none\"",
+      "FILE:20:13 bitflips[0].path: \"alma/../../../etc\" \u2014 a directory relative to the mirror root, such as fedora/linux/releases/45, without \".\" or \"..\" components",
+      "FILE:20:36 bitflips[0].at: \"2027-02-30 25:61 UTC\" \u2014 a time \"YYYY-MM-DD HH:MM ZONE\" in the future, with ZONE UTC or an IANA zone such as Europe/Berlin: 2027-02-30 is not a date",
+      "FILE:21:28 bitflips[1].at: \"2020-01-01 00:00 UTC\" \u2014 a time \"YYYY-MM-DD HH:MM ZONE\" in the future, with ZONE UTC or an IANA zone such as Europe/Berlin: it is past, so its timer would never fire",
+      "FILE:22:28 bitflips[2].at: \"2099-01-01 00:00\" \u2014 a time \"YYYY-MM-DD HH:MM ZONE\" in the future, with ZONE UTC or an IANA zone such as Europe/Berlin: the zone is missing",
     ],
   ],
   [
@@ -135,6 +168,36 @@ const BAD: [string, string[]][] = [
       "FILE:15:25 http.perIpConnectionLimit: 0 \u2014 \"off\" or a whole number of connections from 1 to 1000",
       "FILE:17:12 rsync.enabled: false \u2014 true: XCP-ng mirror guide (docs.xcp-ng.org/project/mirrors) requires: \"Offer read-only rsync. Mirrorbits needs this to regularly check the state of the mirror.\"",
       "FILE:19:13 rsync.private.allow[0]: \"198.51.100.300\" \u2014 an IPv4 or IPv6 address or CIDR such as 198.51.100.7, 198.51.100.0/24 or 2001:db8::/48",
+    ],
+  ],
+  [
+    'site-and-names.yaml',
+    [
+      "FILE:3:1 timezone: missing \u2014 required for preset gentoo, whose syncs start at 00:00 local time: site.country US (United States) has more than one time zone, so give the node's own (an IANA zone, Area/City)",
+      "FILE:4:11 hostname: \"mirror.home.arpa\" \u2014 a public host name: .home.arpa is a special-use domain, for home networks (RFC 8375); Let's Encrypt does not issue for it",
+      "FILE:9:19 tls.preferredChain: \"ISRG Root X3\" \u2014 did you mean \"ISRG Root X1\"? a root Let's Encrypt serves: \"ISRG Root X1\" or \"ISRG Root X2\"",
+    ],
+  ],
+  [
+    'site-country-name.yaml',
+    [
+      "FILE:5:32 site.country: \"Germany\" \u2014 a two-letter upper-case ISO 3166 country code such as FR (did you mean \"DE\", Germany?)",
+    ],
+  ],
+  [
+    'site-typos.yaml',
+    [
+      "FILE:3:11 hostname: \"mirror.local\" \u2014 a public host name: .local is a special-use domain, for multicast DNS on the local link (RFC 6762); Let's Encrypt does not issue for it",
+      "FILE:5:32 site.country: \"UK\" \u2014 a two-letter upper-case ISO 3166 country code such as FR (did you mean \"GB\"? ISO 3166 reserves UK; Britain (UK) is GB)",
+      "FILE:8:19 tls.preferredChain: \"Pebble Root\" \u2014 a root Let's Encrypt serves: \"ISRG Root X1\" or \"ISRG Root X2\"",
+    ],
+  ],
+  [
+    'site-unknown.yaml',
+    [
+      "FILE:4:11 hostname: \"mirror.test\" \u2014 a public host name: .test is a special-use domain, for testing (RFC 6761); Let's Encrypt staging does not issue for it",
+      "FILE:6:31 site.country: \"XX\" \u2014 a two-letter upper-case ISO 3166 country code such as FR: XX is not assigned to a country",
+      "FILE:9:15 tls.acmeServer: \"https://acme-staging-v02.api.letsencrypt.org/directory\" \u2014 a root Let's Encrypt staging serves: \"(STAGING) Pretend Pear X1\" or \"(STAGING) Bogus Broccoli X2\"",
     ],
   ],
   [

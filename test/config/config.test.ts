@@ -1,9 +1,12 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CLOUDS } from '../../lib/config/clouds';
 import { DEFAULTS } from '../../lib/config/defaults';
-import { parseConfig } from '../../lib/config/load';
+import { loadConfigFile, parseConfig } from '../../lib/config/load';
 import { describeSchedule, onCalendar, parseSchedule } from '../../lib/config/schedule';
 import { autoMaxRequestWorkers, volumeSizeGiB } from '../../lib/config/sizing';
 import { PRESETS } from '../../lib/presets';
-import { EXAMPLES, exampleConfig } from '../support/fixtures';
+import { EXAMPLES, REPO, exampleConfig } from '../support/fixtures';
 
 const MINIMAL = `preset: xcp-ng
 hostname: Mirror.Example.org
@@ -15,6 +18,10 @@ bandwidthMbps: 100
 describe('the examples', () => {
   it.each(EXAMPLES)('examples/%s.yaml is valid and uses its own preset', (name) => {
     expect(exampleConfig(name).preset.id).toBe(name);
+  });
+
+  it.each(fs.readdirSync(path.join(REPO, 'examples')))('examples/%s is valid on both clouds', (file) => {
+    expect(() => loadConfigFile(path.join(REPO, 'examples', file), [...CLOUDS.aws.checks, ...CLOUDS.hcloud.checks])).not.toThrow();
   });
 });
 
@@ -75,6 +82,32 @@ describe('defaults and presets', () => {
     expect(autoMaxRequestWorkers(1000)).toBe(500);
     expect(autoMaxRequestWorkers(1010)).toBe(525);
     expect(autoMaxRequestWorkers(100000)).toBe(4000);
+  });
+});
+
+describe('time zone and certificate chain', () => {
+  const gentoo = (country: string) => MINIMAL.replace('preset: xcp-ng', 'preset: gentoo').replace('country: FR', `country: ${country}`);
+
+  it("a Gentoo node without timezone syncs at midnight in its country's one zone", () => {
+    const c = parseConfig(gentoo('FI'));
+    expect(c.timezone).toBe('Europe/Helsinki');
+    expect(onCalendar(c.trees[0].schedule, c.timezone)).toBe('*-*-* 00/4:00:00 Europe/Helsinki');
+    expect(parseConfig(`${gentoo('US')}timezone: America/Chicago\n`).timezone).toBe('America/Chicago');
+  });
+
+  it('other presets keep UTC unless the config says', () => {
+    expect(parseConfig(MINIMAL).timezone).toBe('UTC');
+  });
+
+  it("accepts both roots Let's Encrypt serves, and any root of another ACME server", () => {
+    expect(parseConfig(`${MINIMAL}tls: { preferredChain: ISRG Root X2 }\n`).tls.preferredChain).toBe('ISRG Root X2');
+    expect(parseConfig(`${MINIMAL}tls: { preferredChain: Pebble Root CA 0a1b2c, acmeServer: "https://acme.example.org/dir" }\n`).tls.preferredChain).toBe('Pebble Root CA 0a1b2c');
+  });
+
+  it('a private ACME server may issue for a special-use name; Let\'s Encrypt may not', () => {
+    const internal = MINIMAL.replace('Mirror.Example.org', 'mirror.corp.internal');
+    expect(parseConfig(`${internal}tls: { acmeServer: "https://ca.corp.internal/acme/directory" }\n`).hostname).toBe('mirror.corp.internal');
+    expect(() => parseConfig(internal)).toThrow(/hostname: "mirror\.corp\.internal" — a public host name: \.internal is a special-use domain, for private networks \(ICANN, 2024\); Let's Encrypt does not issue for it/);
   });
 });
 

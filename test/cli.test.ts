@@ -179,6 +179,17 @@ describe('mirrorfleet CLI', () => {
     });
   });
 
+  it("the README's sample error is what validate prints for test/readme/mirror.yaml", () => {
+    const readme = fs.readFileSync('README.md', 'utf8');
+    const block = /\n```\n(mirror\.yaml: \d+ problems?\n[\s\S]*?)```\n/.exec(readme);
+    expect(block).not.toBeNull();
+    expect(readme).toContain('npx mirrorfleet validate --config mirror.yaml\n');
+    const r = run(path.resolve('bin', 'mirrorfleet.js'), ['validate', '--config', 'mirror.yaml'], { cwd: path.join('test', 'readme') });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(block![1]);
+  });
+
   it('the installed bin entry runs the same CLI (npx mirrorfleet)', () => {
     const r = run(path.join('bin', 'mirrorfleet.js'), ['validate', '--config', 'examples/xcp-ng.yaml']);
     expect(r.stdout).toBe('examples/xcp-ng.yaml: valid xcp-ng mirror node mirror.example.org; checked with the rules of AWS and Hetzner Cloud\n');

@@ -7,12 +7,12 @@ import { MirrorConfigError } from '../../lib/config/problems';
  * uses (test/config/bad/mount-point-*.yaml give the whole messages).
  */
 describe('storage.mountPoint', () => {
-  it.each(['/', '/etc', '/var', '/usr', '/home', '/srv', '/var/www', '/proc/mirror', '/sys/x', '/dev/mirror', '/run/mirror', '/etc/mirror', '/usr/local/mirror', '/var/lib/mirror', '/var/log/mirror', '/tmp/mirror', '/var/tmp/mirror', '/boot/mirror', '/root/mirror', '/etc/'])(
+  it.each(['/', '/etc', '/var', '/usr', '/home', '/srv', '/var/www', '/proc/mirror', '/sys/x', '/dev/mirror', '/run/mirror', '/etc/mirror', '/usr/local/mirror', '/var/lib/mirror', '/var/log/mirror', '/tmp', '/var/tmp', '/boot/mirror', '/root/mirror', '/etc/'])(
     '%s is refused',
     (mountPoint) => expect(systemPathReason(mountPoint)).toBeDefined(),
   );
 
-  it.each(['/srv/mirror', '/srv/mirror-data', '/mnt/mirror', '/data', '/mirror', '/var/mirror', '/var/www/mirror', '/home/mirror/data', '/opt/mirror'])('%s is a place of its own', (mountPoint) => {
+  it.each(['/srv/mirror', '/srv/mirror-data', '/mnt/mirror', '/data', '/mirror', '/var/mirror', '/var/www/mirror', '/home/mirror/data', '/opt/mirror', '/tmp/mirrorfleet-test/srv/mirror'])('%s is a place of its own', (mountPoint) => {
     expect(systemPathReason(mountPoint)).toBeUndefined();
   });
 

@@ -3,14 +3,15 @@ import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IngressPolicy, MirrorNodeStack, ProjectStack, projectStackNameFor, stackNameFor } from '../constructs/aws';
 import { checkAws } from '../lib/config/aws';
+import { CLOUDS } from '../lib/config/clouds';
 import { loadConfigFile } from '../lib/config/load';
 import { MirrorConfigError } from '../lib/config/problems';
 import { loadProjectFile, onMaster, onRedirector } from '../lib/project/project';
 import { checkMasterFirewallAws } from '../lib/roles/master/limits';
 
 /*
- * The AWS app. A mirror node from a mirror.yaml (-c config=PATH, else $MIRROR_CONFIG, else the
- * default example), or a project's side from a project.yaml (-c project=PATH, else
+ * The AWS app. A mirror node from a mirror.yaml (-c config=PATH or $MIRROR_CONFIG, never both
+ * naming different files; else the default example), or a project's side from a project.yaml (-c project=PATH, else
  * $PROJECT_CONFIG): its master and its redirector. A bad file prints every problem as FILE:LINE:COL and exits 1
  * before any construct exists; cdk-nag's AwsSolutions pack and the ingress policy then check
  * what was built.
@@ -23,8 +24,14 @@ try {
     const env = { account: project.master.node.aws.account, region: project.master.node.aws.region };
     new ProjectStack(app, projectStackNameFor(project), { project, env });
   } else {
-    const file: string = app.node.tryGetContext('config') ?? process.env.MIRROR_CONFIG ?? 'examples/xcp-ng.yaml';
-    const config = loadConfigFile(file, [checkAws]);
+    const fromContext: string | undefined = app.node.tryGetContext('config') || undefined;
+    const fromEnv = process.env.MIRROR_CONFIG || undefined;
+    if (fromContext && fromEnv && fromContext !== fromEnv) {
+      process.stderr.write(`mirrorfleet: two configs given, -c config=${fromContext} and MIRROR_CONFIG=${fromEnv}: give one (unset MIRROR_CONFIG, or leave out -c config=)\n`);
+      process.exit(1);
+    }
+    const file: string = fromContext ?? fromEnv ?? 'examples/xcp-ng.yaml';
+    const config = loadConfigFile(file, CLOUDS.aws.checks);
     new MirrorNodeStack(app, stackNameFor(config), { config, env: { account: config.aws.account, region: config.aws.region } });
   }
 } catch (e) {

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { App } from 'cdktf';
 import { HcloudProjectStack, hcloudProjectStackName } from '../constructs/hcloud/project-stack';
 import { HcloudMirrorStack, hcloudStackName, refuseStacksWithErrors } from '../constructs/hcloud/mirror-stack';
+import { CLOUDS } from '../lib/config/clouds';
 import { checkHcloud } from '../lib/config/hcloud';
 import { loadConfigFile } from '../lib/config/load';
 import { MirrorConfigError } from '../lib/config/problems';
@@ -29,7 +30,7 @@ function main(): void {
       const project = loadProjectFile(projectFile, [onMaster(checkHcloud), onRedirector(checkHcloud), checkMasterFirewallHcloud, checkRedirectorHcloud]);
       build = (app) => new HcloudProjectStack(app, hcloudProjectStackName(project), { project });
     } else {
-      const config = loadConfigFile(file, [checkHcloud]);
+      const config = loadConfigFile(file, CLOUDS.hcloud.checks);
       build = (app) => new HcloudMirrorStack(app, hcloudStackName(config), { config });
     }
   } catch (e) {

@@ -17,9 +17,52 @@ describe('mirrorfleet CLI', () => {
   it('validate: a valid config exits 0 and names the node', () => {
     const r = cli('validate', '--config', 'examples/gentoo.yaml');
     expect(r.code).toBe(0);
-    expect(r.out).toBe('examples/gentoo.yaml: valid gentoo mirror node gentoo.mirror.example.org\n');
+    expect(r.out).toBe('examples/gentoo.yaml: valid gentoo mirror node gentoo.mirror.example.org; checked with the rules of AWS and Hetzner Cloud\n');
     // 1000 Mbit/s served all month would cost about $19,000 of AWS egress (lib/cost/warnings.ts).
     expect(r.err).toMatch(/^warning: bandwidthMbps 1000: serving that rate all month moves 299 TB; on AWS us-east-1 /);
+  });
+
+  describe('validate runs the rules of the cloud the config is for, and says which', () => {
+    const dir = tmpDir('cli-clouds');
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const base = 'preset: xcp-ng\nhostname: mirror.example.org\nadmin: { name: A, email: a@example.org }\nsite: { city: Paris, country: FR }\nbandwidthMbps: 1000\n';
+    const write = (name: string, text: string) => {
+      const f = path.join(dir, name);
+      fs.writeFileSync(f, text);
+      return f;
+    };
+    const hetzner = write('hetzner.yaml', `${base}hcloud: { location: fsn2, serverType: cpx11 }\n`);
+    const aws = write('aws.yaml', `${base}aws: { instanceType: m7g.lrge }\n`);
+    const neither = write('neither.yaml', base.replace('bandwidthMbps: 1000', 'bandwidthMbps: 9000'));
+    const lines = (err: string) => err.split('\n').filter((l) => /:\d+:\d+ /.test(l)).map((l) => l.replace(/^.*?:\d+:\d+ (\S+):.*$/, '$1'));
+
+    it('a Hetzner config: the Hetzner rules', () => {
+      const r = cli('validate', '--config', hetzner);
+      expect(r.code).toBe(1);
+      expect(lines(r.err)).toEqual(['hcloud.location', 'hcloud.serverType']);
+      expect(r.err).toMatch(/\n\(checked with the rules of Hetzner Cloud\)\n$/);
+    });
+
+    it('an AWS config: the AWS rules', () => {
+      const r = cli('validate', '--config', aws);
+      expect(lines(r.err)).toEqual(['aws.instanceType']);
+      expect(r.err).toMatch(/\n\(checked with the rules of AWS\)\n$/);
+    });
+
+    it('a config for neither cloud: both clouds\' rules', () => {
+      const r = cli('validate', '--config', neither);
+      expect(r.err).toContain(`${neither}:5:16 bandwidthMbps: 9000 — at most 5000 on AWS`);
+      expect(r.err).toContain(`${neither}:5:16 bandwidthMbps: 9000 — at most 8000 for an automatic Hetzner server type`);
+      expect(r.err).toMatch(/\n\(checked with the rules of AWS and Hetzner Cloud\)\n$/);
+    });
+
+    it('--cloud chooses: aws, hcloud or all', () => {
+      const r = cli('validate', '--config', hetzner, '--cloud', 'aws');
+      expect([r.code, r.out]).toEqual([0, `${hetzner}: valid xcp-ng mirror node mirror.example.org; checked with the rules of AWS\n`]);
+      expect(lines(cli('validate', '--config', aws, '--cloud', 'hcloud').err)).toEqual([]);
+      expect(lines(cli('validate', '--config', aws, '--cloud', 'all').err)).toEqual(['aws.instanceType']);
+      expect(cli('validate', '--config', aws, '--cloud', 'hetzner').err).toMatch(/^mirrorfleet: --cloud is one of aws, hcloud, all, not "hetzner"\n/);
+    });
   });
 
   it('validate: a bad config exits 1 and lists every problem on stderr', () => {
@@ -92,9 +135,64 @@ describe('mirrorfleet CLI', () => {
     expect(r.err).toMatch(/^usage: mirrorfleet (<command>|validate|render) \[options\]$/m);
   });
 
+  describe('hostile paths get one sentence and exit 1, never a stack trace or a hang', () => {
+    const dir = tmpDir('cli-hostile');
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, 'not a directory\n');
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it.each([
+      ['/dev/zero', 'it is a character device, not a regular file: give the path of a mirror.yaml'],
+      ['/proc', 'it is a directory: give the path of a mirror.yaml'],
+      ['test/config/bad/does-not-exist.yaml', 'no such file or directory'],
+    ])('validate --config %s', (config, why) => {
+      expect(cli('validate', '--config', config)).toEqual({ code: 1, out: '', err: `${config}: 1 problem\n${config}: cannot read: ${why}\n` });
+    });
+
+    it('validate --config on a file over 1 MiB', () => {
+      const big = path.join(dir, 'big.yaml');
+      fs.writeFileSync(big, `# ${'x'.repeat(1024 * 1024)}\n`);
+      expect(cli('validate', '--config', big).err).toBe(`${big}: 1 problem\n${big}: cannot read: it takes 1048579 bytes, more than the 1 MiB a mirror.yaml may take (a few KiB is usual)\n`);
+    });
+
+    it.each([
+      ['/proc/x', '--out /proc/x: /proc is on the kernel\'s proc file system, which holds no files: choose a directory on a disk'],
+      ['/sys/x/y', '--out /sys/x/y: /sys is on the kernel\'s sysfs file system, which holds no files: choose a directory on a disk'],
+      [file, `--out ${file}: it exists and is not a directory: name a new or an existing directory`],
+      [path.join(file, 'sub'), `--out ${path.join(file, 'sub')}: a part of the path is not a directory`],
+    ])('render --out %s', (out, message) => {
+      expect(cli('render', '--config', 'examples/xcp-ng.yaml', '--out', out)).toEqual({ code: 1, out: '', err: `${message}\n` });
+      expect(fs.existsSync('/proc/x')).toBe(false);
+    });
+
+    it('render --out into a directory that cannot be written names the file and the reason', () => {
+      const ro = path.join(dir, 'read-only');
+      fs.mkdirSync(ro);
+      fs.mkdirSync(path.join(ro, 'etc'), { mode: 0o555 });
+      fs.writeFileSync(path.join(ro, 'user-data.yaml'), '');
+      fs.mkdirSync(path.join(ro, 'usr'));
+      // A directory where a file must go: refused whoever runs the test (root ignores modes).
+      fs.mkdirSync(path.join(ro, 'etc', 'rsyncd.conf'), { recursive: true });
+      const r = cli('render', '--config', 'examples/xcp-ng.yaml', '--out', ro);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/^cannot write \/.*\/read-only\/etc\/\S+: (it is a directory, not a file|permission denied)\n$/);
+    });
+  });
+
+  it("the README's sample error is what validate prints for test/readme/mirror.yaml", () => {
+    const readme = fs.readFileSync('README.md', 'utf8');
+    const block = /\n```\n(mirror\.yaml: \d+ problems?\n[\s\S]*?)```\n/.exec(readme);
+    expect(block).not.toBeNull();
+    expect(readme).toContain('npx mirrorfleet validate --config mirror.yaml\n');
+    const r = run(path.resolve('bin', 'mirrorfleet.js'), ['validate', '--config', 'mirror.yaml'], { cwd: path.join('test', 'readme') });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(block![1]);
+  });
+
   it('the installed bin entry runs the same CLI (npx mirrorfleet)', () => {
     const r = run(path.join('bin', 'mirrorfleet.js'), ['validate', '--config', 'examples/xcp-ng.yaml']);
-    expect(r.stdout).toBe('examples/xcp-ng.yaml: valid xcp-ng mirror node mirror.example.org\n');
+    expect(r.stdout).toBe('examples/xcp-ng.yaml: valid xcp-ng mirror node mirror.example.org; checked with the rules of AWS and Hetzner Cloud\n');
     expect(r.status).toBe(0);
     const bad = run(path.join('bin', 'mirrorfleet.js'), ['frobnicate']);
     expect(bad.status).toBe(2);

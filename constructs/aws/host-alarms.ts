@@ -64,16 +64,22 @@ export class HostAlarms extends Construct {
     return new cw.Metric({ namespace: CW_NAMESPACE, metricName, dimensionsMap: { InstanceId: this.instanceId, ...dimensions }, statistic, period });
   }
 
-  /** An alarm mailed to the topic on alarm and on OK. */
-  public add(id: string, what: string, props: Omit<cw.AlarmProps, 'evaluationPeriods'> & { evaluationPeriods?: number }): cw.Alarm {
+  /**
+   * An alarm mailed to the topic on alarm and on OK; with `mailWhenDataStops`, also when its
+   * metric stops after it had data (a move to INSUFFICIENT_DATA: actions run on state changes
+   * only, so a metric that never had data mails nothing).
+   */
+  public add(id: string, what: string, props: Omit<cw.AlarmProps, 'evaluationPeriods'> & { evaluationPeriods?: number; mailWhenDataStops?: boolean }): cw.Alarm {
+    const { mailWhenDataStops, ...alarmProps } = props;
     const alarm = new cw.Alarm(this, id, {
       evaluationPeriods: 1,
       treatMissingData: cw.TreatMissingData.MISSING,
       alarmDescription: `mirrorfleet ${this.hostname}: ${what}`,
-      ...props,
+      ...alarmProps,
     });
     alarm.addAlarmAction(new cwActions.SnsAction(this.topic));
     alarm.addOkAction(new cwActions.SnsAction(this.topic));
+    if (mailWhenDataStops) alarm.addInsufficientDataAction(new cwActions.SnsAction(this.topic));
     this.alarms.push(alarm);
     return alarm;
   }

@@ -20,7 +20,9 @@ export interface MirrorNodeProps {
 /**
  * One mirror node on EC2 (P1): the mirror node role (lib/roles/mirror-node) on an AWS host sized
  * from the config (N23), plus an alarm per tree when its last good sync is older than two
- * intervals and an hour (N21).
+ * intervals and an hour (N21). The node sends the sync age from the first good sync on: before
+ * it, no data is no alarm (XCP-ng's upstream opens rsync only once the application is accepted),
+ * and a node that stops sending after it mails "insufficient data".
  */
 export class MirrorNode extends AwsHost {
   public readonly spec: AwsNodeSpec;
@@ -42,10 +44,11 @@ export class MirrorNode extends AwsHost {
     this.spec = spec;
     for (const t of c.trees) {
       const limit = syncAgeAlarmSeconds(scheduleIntervalMinutes(t.schedule));
-      // No data means no successful sync yet, or a node that stopped reporting: both are stale.
-      this.alarms.add(`SyncAge-${t.name}`, `tree ${t.name} last synced more than ${limit / 60} minutes ago (schedule: ${describeSchedule(t.schedule)})`, {
+      // No data: no good sync yet (nothing to be stale), or a node that stopped reporting after
+      // one (the move to INSUFFICIENT_DATA is mailed).
+      this.alarms.add(`SyncAge-${t.name}`, `tree ${t.name} last synced more than ${limit / 60} minutes ago (schedule: ${describeSchedule(t.schedule)}); no data: no good sync yet, or the node stopped reporting`, {
         metric: this.alarms.metric(CW_METRICS.syncAge, metricDimensions.tree(t), 'Maximum', Duration.minutes(5)), threshold: limit,
-        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD, treatMissingData: cw.TreatMissingData.BREACHING,
+        comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD, treatMissingData: cw.TreatMissingData.MISSING, mailWhenDataStops: true,
       });
     }
   }

@@ -26,6 +26,8 @@ export const DEFAULTS = {
   plannedYears: 2,
   /** Extra room on top of tree + growth: --delay-updates needs a copy of what changes (N20). */
   headroomPercent: 25,
+  /** Growth a year of a tree of the node's own without trees[].growthGiBPerYear (lib/config/sizing.ts). */
+  treeGrowthPercentPerYear: 20,
   trace: true,
   /** Sync engine (README: The sync engine): a tree whose preset names no strategy is synced with rsync. */
   syncStrategy: 'rsync',

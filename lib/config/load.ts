@@ -1,64 +1,61 @@
-import * as fs from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { checkIngress } from '../host/ingress';
 import { mirrorNodeIngress } from '../roles/mirror-node/ingress';
 import { NodeConfig } from './node-config';
+import { parsePartially } from './partial-parse';
+import { checkPaths } from './paths';
 import { checkPrerequisites } from './prerequisites';
-import { MirrorConfigError, Problem, SourceMap, didYouMean, formatProblem } from './problems';
+import { MirrorConfigError, Problem, SourceMap, didYouMean, formatPath, formatProblem } from './problems';
+import { readConfigText } from './read-file';
 import { resolveConfig } from './resolve';
+import { checkTls } from './tls';
 import { MirrorConfigInput, configSchema } from './schema';
+import { readYaml } from './yaml-source';
 
 /** Provider rules (lib/config/aws.ts) a deploy adds to the loader's, reported in the same format. */
 export type ConfigCheck = (config: NodeConfig, input: MirrorConfigInput) => Problem[];
 
 /** Reads, validates and resolves a mirror.yaml. Throws one MirrorConfigError listing every problem. */
-export function loadConfigFile(file: string, checks: readonly ConfigCheck[] = []): NodeConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new MirrorConfigError(file, [`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`]);
-  }
-  return parseConfig(text, file, checks);
+export function loadConfigFile(file: string, checks: readonly ConfigCheck[] | ((text: string) => readonly ConfigCheck[]) = []): NodeConfig {
+  const read = readConfigText(file);
+  if (!read.ok) throw new MirrorConfigError(file, [`${file}: cannot read: ${read.reason}`]);
+  return parseConfig(read.text, file, typeof checks === 'function' ? checks(read.text) : checks);
 }
 
 export function parseConfig(text: string, file = 'mirror.yaml', checks: readonly ConfigCheck[] = []): NodeConfig {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new MirrorConfigError(
-      file,
-      doc.errors.map((e) => {
-        const { line, col } = lineCounter.linePos(e.pos[0]);
-        return `${file}:${line}:${col} (YAML): ${e.message.split('\n')[0]} — valid YAML`;
-      }),
-    );
-  }
+  const yaml = readYaml(text, file);
+  if (!yaml.ok) throw new MirrorConfigError(file, yaml.lines);
+  const { doc, lineCounter, raw } = yaml.source;
   const map = new SourceMap(doc, lineCounter);
-  const raw = doc.toJSON();
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new MirrorConfigError(file, [`${file}:1:1 (top level): ${raw === null ? 'empty document' : 'not a mapping'} — a mapping with preset, hostname, admin, site, bandwidthMbps, ...`]);
+
+  // The schema first; what it refuses is left out so the rules after it still run (partial-parse.ts).
+  const parsed = parsePartially(raw);
+  const problems: Problem[] = schemaProblems(parsed.issues, raw);
+  if (parsed.input) {
+    const later: Problem[] = [];
+    const { config, problems: resolveProblems } = resolveConfig(parsed.input);
+    later.push(...resolveProblems, ...checkPrerequisites(parsed.input, config), ...checkPaths(parsed.input, config), ...checkTls(parsed.input, config));
+    // On every cloud alike: a port for listed hosts is never open to everyone.
+    later.push(...checkIngress(mirrorNodeIngress(config)));
+    for (const check of checks) later.push(...check(config, parsed.input));
+    for (const p of later) {
+      const path = parsed.written(p.path);
+      if (path && (p.atKey === undefined || parsed.written([...p.path, p.atKey]))) problems.push({ ...p, path });
+    }
+    if (problems.length === 0) return config;
   }
-  const parsed = configSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.flatMap((issue) => issueToProblems(issue, valueAt(raw, issue.path as (string | number)[])));
-    throw new MirrorConfigError(file, sortByPosition(problems.map((p) => formatProblem(file, map, p))));
-  }
-  const input: MirrorConfigInput = parsed.data;
-  const { config, problems } = resolveConfig(input);
-  problems.push(...checkPrerequisites(input, config));
-  // On every cloud alike: a port for listed hosts is never open to everyone.
-  problems.push(...checkIngress(mirrorNodeIngress(config)));
-  for (const check of checks) problems.push(...check(config, input));
-  if (problems.length > 0) {
-    throw new MirrorConfigError(file, sortByPosition(problems.map((p) => formatProblem(file, map, p))));
-  }
-  return config;
+  throw new MirrorConfigError(file, sortByPosition(unique(problems.map((p) => formatProblem(file, map, p)))));
+}
+
+/** The schema's issues as problems; a missing key that an unknown key's did-you-mean names is said once, by the unknown key. */
+export function schemaProblems(issues: readonly z.core.$ZodIssue[], raw: unknown, root: z.core.$ZodType = configSchema): Problem[] {
+  const problems = issues.flatMap((issue) => issueToProblems(issue, valueAt(raw, issue.path as (string | number)[]), root));
+  const guessed = new Set(problems.filter((p) => p.guess !== undefined).map((p) => formatPath([...p.path, p.guess!])));
+  return problems.filter((p) => !(p.shown === 'missing' && guessed.has(formatPath(p.path))));
 }
 
 /** One schema issue as loader problems; `root` is the schema the path starts from (mirror.yaml's by default). */
-export function issueToProblems(issue: z.core.$ZodIssue, input: unknown, root: z.core.$ZodType = configSchema): Problem[] {
+export function issueToProblems(issue: z.core.$ZodIssue, input: unknown, root: z.core.$ZodType = configSchema): (Problem & { guess?: string })[] {
   const path = issue.path as (string | number)[];
   switch (issue.code) {
     case 'unrecognized_keys': {
@@ -68,6 +65,7 @@ export function issueToProblems(issue: z.core.$ZodIssue, input: unknown, root: z
         return {
           path,
           atKey: key,
+          guess,
           shown: 'unknown key',
           allowed: `${guess ? `did you mean "${guess}"? ` : ''}allowed keys here: ${known.join(', ')}`,
         };
@@ -106,6 +104,8 @@ function knownKeys(path: readonly (string | number)[], root: z.core.$ZodType): s
   const shape = (schema?._zod.def as unknown as { shape?: Record<string, unknown> } | undefined)?.shape;
   return shape ? Object.keys(shape) : [];
 }
+
+const unique = (lines: string[]) => [...new Set(lines)];
 
 export function sortByPosition(lines: string[]): string[] {
   const key = (l: string) => {

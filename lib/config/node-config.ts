@@ -80,6 +80,8 @@ export interface TreeConfig {
   readonly schedule: Schedule;
   readonly excludes: readonly string[];
   readonly bandwidthLimitMbps?: number;
+  /** The preset tree this tree carries (its rules and settings apply), or undefined for a tree of its own. */
+  readonly presetTree?: string;
   readonly mirrorManagerCategories: Readonly<Record<string, string>>;
   /** The sync engine's settings (README: The sync engine), from the tree, its preset or DEFAULTS. */
   readonly strategy: SyncStrategy;

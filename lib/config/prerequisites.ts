@@ -20,6 +20,9 @@ export function checkPrerequisites(input: MirrorConfigInput, c: NodeConfig): Pro
   }
 
   c.trees.forEach((t, i) => {
+    checkNames(c, i, problems);
+    // The guide's rules on a tree hold for the preset's own tree, not for trees of the node's own.
+    if (t.presetTree === undefined) return;
     const written = input.trees?.[i]?.schedule !== undefined;
     const at = written ? ['trees', i, 'schedule'] : input.trees ? ['trees', i] : ['preset'];
     const shown = written ? undefined : `"${describeSchedule(t.schedule)}" (preset default)`;
@@ -38,12 +41,6 @@ export function checkPrerequisites(input: MirrorConfigInput, c: NodeConfig): Pro
         }
       });
     }
-    c.trees.slice(0, i).forEach((other) => {
-      if (other.name === t.name) problems.push({ path: ['trees', i, 'name'], allowed: `a name not used by another tree` });
-      else if (t.path.startsWith(`${other.path}/`) || other.path.startsWith(`${t.path}/`) || t.path === other.path) {
-        problems.push({ path: ['trees', i, 'path'], shown: `"${t.path}"`, allowed: `a directory that neither holds nor sits inside tree "${other.name}" (${other.path})` });
-      }
-    });
   });
 
   const min = p.minimumVolumeGiB;
@@ -57,7 +54,7 @@ export function checkPrerequisites(input: MirrorConfigInput, c: NodeConfig): Pro
   if (p.requiredListings.length > 0 && c.http.listings !== 'all') {
     const listed = c.http.listings === 'none' ? [] : c.http.listings;
     const missing = c.trees
-      .filter((t) => p.trees.some((pt) => pt.name === t.name))
+      .filter((t) => t.presetTree !== undefined)
       .flatMap((t) => p.requiredListings.map((r) => `${t.urlPath.replace(/\/$/, '')}${r}`))
       .filter((need) => !listed.some((l) => need === l.replace(/\/+$/, '') || need.startsWith(l.endsWith('/') ? l : `${l}/`)));
     if (missing.length > 0) {
@@ -87,11 +84,16 @@ export function checkPrerequisites(input: MirrorConfigInput, c: NodeConfig): Pro
       allowed: `reports.reportMirror with the MirrorManager Site name: ${cites(p.reportMirror)}`,
     });
   }
-  c.bitflips.forEach((b, i) => {
-    if (!c.trees.some((t) => `/${b.path}/`.startsWith(t.urlPath))) {
-      const trees = [...new Set(c.trees.map((t) => t.urlPath.slice(1)))].filter((t) => !t.startsWith('..'));
-      problems.push({ path: ['bitflips', i, 'path'], allowed: `a directory inside one of the trees (${trees.join(', ')})` });
+  return problems;
+}
+
+/** Tree names and paths are each the tree's own: no two trees share a name or nest. */
+function checkNames(c: NodeConfig, i: number, problems: Problem[]): void {
+  const t = c.trees[i];
+  c.trees.slice(0, i).forEach((other) => {
+    if (other.name === t.name) problems.push({ path: ['trees', i, 'name'], allowed: `a name not used by another tree` });
+    else if (t.path.startsWith(`${other.path}/`) || other.path.startsWith(`${t.path}/`) || t.path === other.path) {
+      problems.push({ path: ['trees', i, 'path'], shown: `"${t.path}"`, allowed: `a directory that neither holds nor sits inside tree "${other.name}" (${other.path})` });
     }
   });
-  return problems;
 }

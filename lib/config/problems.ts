@@ -66,9 +66,10 @@ export class SourceMap {
   }
 }
 
+/** The value as written, cut to a line's worth: a long value is shown by its start and its length. */
 export function showValue(v: unknown): string {
   if (v === undefined) return 'missing';
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') return v.length > 200 ? `${JSON.stringify(v.slice(0, 60))}... (${v.length} characters)` : JSON.stringify(v);
   const json = JSON.stringify(v);
   return json.length > 60 ? `${json.slice(0, 57)}...` : json;
 }

@@ -1,13 +1,16 @@
 import * as path from 'node:path';
-import { PRESETS, PresetId, PresetTree } from '../presets';
+import { PRESETS, Preset, PresetId, PresetTree } from '../presets';
 import { AWS_DEFAULTS } from './aws';
 import { DEFAULTS } from './defaults';
 import { HCLOUD_DEFAULTS } from './hcloud';
 import { NodeConfig, TreeConfig } from './node-config';
 import { Problem } from './problems';
+import { formatUtc, parseBitflipTime } from './bitflip-time';
+import { COUNTRIES } from './countries';
+import { matchPresetTrees } from './preset-trees';
 import { parseSchedule } from './schedule';
 import { MirrorConfigInput, TreeInput } from './schema';
-import { autoMaxRequestWorkers, volumeSizeGiB } from './sizing';
+import { TreeSize, autoMaxRequestWorkers, defaultGrowthGiBPerYear, volumeSizeGiB } from './sizing';
 
 /**
  * Applies the preset and the defaults to a schema-valid input. Problems that need the preset to
@@ -22,15 +25,18 @@ export function resolveConfig(input: MirrorConfigInput): { config: NodeConfig; p
   if (treeInputs.length === 0) {
     problems.push({ path: ['trees'], shown: 'missing', allowed: `required for preset "${preset.id}": at least one tree with name and upstream` });
   }
+  const matched = matchPresetTrees(preset, treeInputs, input.trees !== undefined);
+  problems.push(...matched.problems);
   const trees: TreeConfig[] = [];
   treeInputs.forEach((t, i) => {
-    const fromPreset: PresetTree | undefined = preset.trees.find((p) => p.name === t.name);
+    const fromPreset: PresetTree | undefined = matched.byIndex[i];
     const upstream = t.upstream ?? fromPreset?.upstream;
     if (upstream === undefined) {
+      const names = preset.trees.map((p) => p.name).join(', ');
       problems.push({
         path: ['trees', i, 'upstream'],
         shown: 'missing',
-        allowed: `required: tree "${t.name}" is not one of preset ${preset.id}'s trees (${preset.trees.map((p) => p.name).join(', ') || 'none'}), so it needs an rsync URL`,
+        allowed: `required: the rsync URL tree "${t.name}" syncs from${names ? ` (a tree marked presetTree: ${names} takes the preset's)` : ''}`,
       });
     }
     const treePath = stripSlash(t.path ?? `${mountPoint}/${t.name}`);
@@ -49,6 +55,7 @@ export function resolveConfig(input: MirrorConfigInput): { config: NodeConfig; p
       schedule: (t.schedule && parseSchedule(t.schedule)) || preset.schedule,
       excludes: t.excludes ?? [],
       bandwidthLimitMbps: t.bandwidthLimitMbps,
+      presetTree: fromPreset?.name,
       mirrorManagerCategories: fromPreset?.mirrorManagerCategories ?? {},
       ...resolveSync(t, i, fromPreset, preset.metadataLast, treePath, upstream, problems),
     });
@@ -56,6 +63,7 @@ export function resolveConfig(input: MirrorConfigInput): { config: NodeConfig; p
 
   const sizeGiB = input.storage?.sizeGiB ?? DEFAULTS.storageSizeGiB;
   const plannedYears = input.storage?.plannedYears ?? DEFAULTS.plannedYears;
+  const sizes = treeSizes(treeInputs, matched.byIndex, sizeGiB === 'auto', problems);
   const workers = input.http?.maxRequestWorkers ?? DEFAULTS.maxRequestWorkers;
   const perIp = input.http?.perIpConnectionLimit ?? preset.perIpConnectionLimit ?? 'off';
   const reportMirror = input.reports?.reportMirror;
@@ -65,7 +73,7 @@ export function resolveConfig(input: MirrorConfigInput): { config: NodeConfig; p
     hostname: input.hostname.toLowerCase(),
     admin: input.admin,
     site: { ...input.site, coordinates: input.site.coordinates ?? DEFAULTS.coordinates },
-    timezone: input.timezone ?? DEFAULTS.timezone,
+    timezone: nodeTimezone(input, preset, problems),
     bandwidthMbps: input.bandwidthMbps,
     trees,
     http: {
@@ -90,7 +98,7 @@ export function resolveConfig(input: MirrorConfigInput): { config: NodeConfig; p
       acmeServer: input.tls?.acmeServer ?? DEFAULTS.acmeServer,
     },
     storage: {
-      sizeGiB: sizeGiB === 'auto' ? volumeSizeGiB(preset, plannedYears) : sizeGiB,
+      sizeGiB: sizeGiB === 'auto' ? volumeSizeGiB(sizes, plannedYears, preset.minimumVolumeGiB?.gib) : sizeGiB,
       filesystem: input.storage?.filesystem ?? DEFAULTS.filesystem,
       mountPoint,
       device: input.storage?.device ?? DEFAULTS.device,
@@ -106,11 +114,53 @@ export function resolveConfig(input: MirrorConfigInput): { config: NodeConfig; p
       },
       webhook: input.reports?.webhook,
     },
-    bitflips: input.bitflips ?? [],
+    // In UTC, as the timer renders it (lib/config/bitflip-time.ts).
+    bitflips: (input.bitflips ?? []).map((b) => {
+      const t = parseBitflipTime(b.at);
+      return { path: b.path, at: t.ok ? formatUtc(t.utc) : b.at };
+    }),
     aws: { ...input.aws, instanceType: input.aws?.instanceType ?? AWS_DEFAULTS.instanceType, volumeType: input.aws?.volumeType ?? AWS_DEFAULTS.volumeType, sshCidrs: input.aws?.sshCidrs ?? AWS_DEFAULTS.sshCidrs },
     hcloud: { ...HCLOUD_DEFAULTS, ...input.hcloud }, // zod leaves keys that were not written out, so defaults fill them
   };
   return { config, problems };
+}
+
+/**
+ * The node's time zone: the config's, else, for a preset whose schedule starts at a local time
+ * (Gentoo: "starting at midnight in your local time zone"), the country's when it has one clock;
+ * a country of several clocks must say which. Other nodes keep UTC.
+ */
+function nodeTimezone(input: MirrorConfigInput, preset: Preset, problems: Problem[]): string {
+  if (input.timezone !== undefined) return input.timezone;
+  if (!('everyHours' in preset.schedule)) return DEFAULTS.timezone;
+  const country = COUNTRIES[input.site.country];
+  if (country?.zone) return country.zone;
+  problems.push({
+    path: ['timezone'],
+    shown: 'missing',
+    allowed: `required for preset ${preset.id}, whose syncs start at ${preset.schedule.from} local time: site.country ${input.site.country} (${country?.name ?? 'unknown'}) has more than one time zone, so give the node's own (an IANA zone, Area/City)`,
+  });
+  return DEFAULTS.timezone;
+}
+
+/**
+ * Each tree's share of an automatic data volume (N20): a preset's tree has the guide's figures,
+ * a tree of the node's own says its size (sizeGiB) and may say its growth.
+ */
+function treeSizes(trees: readonly TreeInput[], presetTrees: readonly (PresetTree | undefined)[], auto: boolean, problems: Problem[]): TreeSize[] {
+  return trees.map((t, i) => {
+    const own = presetTrees[i]?.sizing;
+    if (t.sizeGiB !== undefined) return { treeGiB: t.sizeGiB, growthGiBPerYear: t.growthGiBPerYear ?? defaultGrowthGiBPerYear(t.sizeGiB) };
+    if (own) return { treeGiB: own.treeGiB, growthGiBPerYear: t.growthGiBPerYear ?? own.growthGiBPerYear };
+    if (auto) {
+      problems.push({
+        path: ['trees', i, 'sizeGiB'],
+        shown: 'missing',
+        allowed: `required with storage.sizeGiB auto: the tree's size today in whole GiB (it grows ${DEFAULTS.treeGrowthPercentPerYear} % a year unless growthGiBPerYear says), so the data volume holds every tree`,
+      });
+    }
+    return { treeGiB: 0, growthGiBPerYear: 0 };
+  });
 }
 
 type SyncSettings = Pick<

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { PRESET_IDS, SYNC_STRATEGIES } from '../presets';
 import { parseCidr } from '../net/cidr';
+import { BITFLIP_TIME_HELP, parseBitflipTime } from './bitflip-time';
 import { SCHEDULE_HELP, parseSchedule } from './schedule';
+import { COUNTRY_HELP, countryProblem } from './site';
 
 /*
  * The mirror.yaml schema. Every object is strict (unknown keys are errors) and every field's
@@ -15,8 +17,16 @@ const NAME_RE = /^[a-z0-9][a-z0-9-]{0,30}$/;
 const RSYNC_URL_RE = /^rsync:\/\/([a-z0-9.-]+|\[[0-9a-f:]+\])(:\d{1,5})?\/[A-Za-z0-9._-]+(\/[A-Za-z0-9._\/-]*)?$/i;
 const ABS_PATH_RE = /^\/([A-Za-z0-9._-]+\/?)*$/;
 const TREE_PATH_RE = /^\/[A-Za-z0-9._*?\/-]*$/;
+/** A refinement from a function that says why a value is wrong (or undefined when it is right). */
+const refineWith = (problem: (s: string) => string | undefined) => (s: string, ctx: z.core.$RefinementCtx<string>) => {
+  const why = problem(s);
+  if (why) ctx.addIssue({ code: 'custom', message: why });
+};
+
+/** No "." or ".." component: a path stays where it is written, once normalised. */
+export const noDotSegments = (p: string) => !/(^|\/)\.{1,2}(\/|$)/.test(p);
+const BITFLIP_PATH_HELP = 'a directory relative to the mirror root, such as fedora/linux/releases/45';
 const COORDS_RE = /^-?\d{1,2}(\.\d+)?,\s*-?\d{1,3}(\.\d+)?$/;
-const AT_RE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}( UTC)?$/;
 const TIMEZONES = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC', 'Etc/UTC']);
 
 /** An address or CIDR, checked by the one parser the firewalls use (lib/net/cidr.ts), with its reason. */
@@ -26,12 +36,21 @@ export const cidrSchema = (example: string) =>
     if (!p.ok) ctx.addIssue({ code: 'custom', message: p.reason });
   });
 
-const str = (allowed: string) => z.string({ error: allowed });
+/** Every string is bounded: a config takes a few KiB, and a 10 MB value would only overflow the user data. */
+const MAX_STRING = 1024;
+const str = (allowed: string, max = MAX_STRING) => z.string({ error: allowed }).max(max, { error: `${allowed}, at most ${max} characters` });
+/** Names and places people type: the longest real ones fit in 200 characters. */
+const NAME_MAX = 200;
+/** RFC 5321's longest address. */
+const EMAIL_MAX = 254;
 const bool = z.boolean({ error: 'true or false' });
 const posInt = (allowed: string, min = 1, max = Number.MAX_SAFE_INTEGER) =>
   z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed });
 const strictObject = <T extends z.ZodRawShape>(shape: T) =>
   z.strictObject(shape);
+/** An absolute path, or a path inside a tree (with rsync wildcards), that stays where it is written. */
+const absPath = (help: string) => str(help).regex(ABS_PATH_RE, { error: help }).refine(noDotSegments, { error: `${help}, without "." or ".." components` });
+const treePath = (help: string) => str(help).regex(TREE_PATH_RE, { error: help }).refine(noDotSegments, { error: `${help}, without "." or ".." components` });
 
 /** A path inside the upstream tree: relative, no "..", no "." components. */
 const upstreamFile = (allowed: string) =>
@@ -44,17 +63,22 @@ const treeSchema = strictObject({
   name: str('a short lower-case name: letters, digits and "-", starting with a letter or digit').regex(NAME_RE, {
     error: 'a short lower-case name: letters, digits and "-" (at most 31), starting with a letter or digit',
   }),
+  // Which preset tree this one is, when its upstream does not say (lib/config/preset-trees.ts).
+  presetTree: str('the name of the preset\'s tree this tree carries, such as fedora').regex(NAME_RE, {
+    error: 'the name of the preset\'s tree this tree carries, such as fedora',
+  }).optional(),
   upstream: str('an rsync URL such as rsync://host/module/path/')
     .regex(RSYNC_URL_RE, { error: 'an rsync URL such as rsync://host/module/path/' })
     .optional(),
-  path: str('an absolute path such as /srv/mirror/fedora').regex(ABS_PATH_RE, { error: 'an absolute path such as /srv/mirror/fedora' }).optional(),
+  path: absPath('an absolute path such as /srv/mirror/fedora').optional(),
   schedule: scheduleSchema.optional(),
   excludes: z
-    .array(str('a path inside the tree starting with "/", such as /releases/historical').regex(TREE_PATH_RE, {
-      error: 'a path inside the tree starting with "/", such as /releases/historical',
-    }), { error: 'a list of paths inside the tree' })
+    .array(treePath('a path inside the tree starting with "/", such as /releases/historical'), { error: 'a list of paths inside the tree' })
     .optional(),
   bandwidthLimitMbps: posInt('a whole number of Mbit/s (at least 1) to cap this tree\'s sync').optional(),
+  // The tree's share of an automatic data volume (N20); a preset's tree has the guide's figures.
+  sizeGiB: posInt('the tree\'s size today in whole GiB, from 1 to 65536', 1, 65536).optional(),
+  growthGiBPerYear: posInt('the tree\'s growth a year in whole GiB, from 0 to 65536', 0, 65536).optional(),
   // The sync engine (README: The sync engine); cross-field rules are in resolve.ts.
   strategy: z.enum(SYNC_STRATEGIES, { error: SYNC_STRATEGIES.join(', ') }).optional(),
   fileList: upstreamFile('a path in the upstream tree (relative, no ".."), such as fullfiletimelist-fedora').optional(),
@@ -71,20 +95,17 @@ const treeSchema = strictObject({
 
 export const configSchema = strictObject({
   preset: z.enum(PRESET_IDS as [string, ...string[]], { error: `one of ${PRESET_IDS.join(', ')}` }),
-  hostname: str('a fully qualified host name such as mirror.example.org').regex(HOSTNAME_RE, {
-    error: 'a fully qualified host name such as mirror.example.org',
-  }),
+  hostname: str('a fully qualified host name such as mirror.example.org')
+    .regex(HOSTNAME_RE, { error: 'a fully qualified host name such as mirror.example.org' }),
   admin: strictObject({
-    name: str('the name of the person or team running the mirror').min(1, { error: 'a non-empty name' }),
-    email: str('an e-mail address such as mirror-admin@example.org').regex(EMAIL_RE, {
+    name: str('the name of the person or team running the mirror', NAME_MAX).min(1, { error: 'a non-empty name' }),
+    email: str('an e-mail address such as mirror-admin@example.org', EMAIL_MAX).regex(EMAIL_RE, {
       error: 'an e-mail address such as mirror-admin@example.org',
     }),
   }),
   site: strictObject({
-    city: str('the city where the node runs').min(1, { error: 'a non-empty city name' }),
-    country: str('a two-letter ISO 3166 country code such as FR').regex(/^[A-Z]{2}$/, {
-      error: 'a two-letter upper-case ISO 3166 country code such as FR',
-    }),
+    city: str('the city where the node runs', NAME_MAX).min(1, { error: 'a non-empty city name' }),
+    country: str(COUNTRY_HELP).superRefine(refineWith(countryProblem)),
     coordinates: str('"auto" or "latitude, longitude" such as "45.7386, 4.8899"')
       .refine((s) => s === 'auto' || COORDS_RE.test(s), { error: '"auto" or "latitude, longitude" such as "45.7386, 4.8899"' })
       .optional(),
@@ -108,7 +129,7 @@ export const configSchema = strictObject({
       .optional(),
     refuseIsoRanges: bool.optional(),
     listings: z
-      .union([z.literal('all'), z.literal('none'), z.array(str('a path starting with "/"').regex(TREE_PATH_RE, { error: 'a path starting with "/"' }))], {
+      .union([z.literal('all'), z.literal('none'), z.array(treePath('a URL path inside a tree, such as /gentoo/releases'))], {
         error: '"all", "none" or a list of paths starting with "/"',
       })
       .optional(),
@@ -129,8 +150,10 @@ export const configSchema = strictObject({
     }).optional(),
   }).optional(),
   tls: strictObject({
-    email: str('an e-mail address for the certificate authority').regex(EMAIL_RE, { error: 'an e-mail address such as hostmaster@example.org' }).optional(),
-    preferredChain: str('the common name of a root, such as "ISRG Root X1"').min(1, { error: 'a non-empty root name' }).optional(),
+    email: str('an e-mail address for the certificate authority', EMAIL_MAX).regex(EMAIL_RE, { error: 'an e-mail address such as hostmaster@example.org' }).optional(),
+    preferredChain: str('the common name of a root, such as "ISRG Root X1"', NAME_MAX)
+      .regex(/^[^\x00-\x1f\x7f]+$/, { error: 'the common name of a root, such as "ISRG Root X1", on one line' })
+      .optional(),
     acmeServer: str('an https:// ACME directory URL').regex(/^https:\/\/\S+$/, { error: 'an https:// ACME directory URL' }).optional(),
   }).optional(),
   storage: strictObject({
@@ -138,17 +161,17 @@ export const configSchema = strictObject({
       error: '"auto" or a whole number of GiB from 10 to 65536',
     }).optional(),
     filesystem: z.enum(['ext4', 'xfs'], { error: 'ext4 or xfs' }).optional(),
-    mountPoint: str('an absolute path such as /srv/mirror').regex(ABS_PATH_RE, { error: 'an absolute path such as /srv/mirror' }).optional(),
+    mountPoint: absPath('an absolute path such as /srv/mirror').optional(),
     device: str('a block device path such as /dev/vdb').regex(/^\/dev\/[A-Za-z0-9._\/:-]+$/, { error: 'a block device path such as /dev/vdb' }).optional(),
     plannedYears: posInt('a whole number of years from 1 to 10', 1, 10).optional(),
   }).optional(),
   reports: strictObject({
     trace: bool.optional(),
     reportMirror: strictObject({
-      site: str('the Site name registered in MirrorManager').min(1, { error: 'a non-empty Site name' }),
-      host: str('the Host name registered in MirrorManager').min(1, { error: 'a non-empty Host name' }).optional(),
+      site: str('the Site name registered in MirrorManager', NAME_MAX).min(1, { error: 'a non-empty Site name' }),
+      host: str('the Host name registered in MirrorManager', NAME_MAX).min(1, { error: 'a non-empty Host name' }).optional(),
       server: str('the MirrorManager XML-RPC URL').regex(/^https:\/\/\S+$/, { error: 'an https:// URL' }).optional(),
-      passwordFile: str('an absolute path on the node').regex(ABS_PATH_RE, { error: 'an absolute path on the node' }).optional(),
+      passwordFile: absPath('an absolute path on the node').optional(),
     }).optional(),
     webhook: strictObject({
       url: str('an https:// URL').regex(/^https?:\/\/\S+$/, { error: 'an http:// or https:// URL' }),
@@ -156,10 +179,13 @@ export const configSchema = strictObject({
   }).optional(),
   bitflips: z
     .array(strictObject({
-      path: str('a directory relative to the mirror root, such as fedora/linux/releases/45').regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, {
-        error: 'a directory relative to the mirror root, such as fedora/linux/releases/45',
+      path: str(BITFLIP_PATH_HELP)
+        .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, { error: BITFLIP_PATH_HELP })
+        .refine(noDotSegments, { error: `${BITFLIP_PATH_HELP}, without "." or ".." components` }),
+      at: str(BITFLIP_TIME_HELP).superRefine((s, ctx) => {
+        const t = parseBitflipTime(s);
+        if (!t.ok) ctx.addIssue({ code: 'custom', message: t.reason });
       }),
-      at: str('a time "YYYY-MM-DD HH:MM UTC"').regex(AT_RE, { error: 'a time "YYYY-MM-DD HH:MM UTC" (or without UTC for the node\'s time zone)' }),
     }), { error: 'a list of {path, at}' })
     .optional(),
   // Provider blocks: read by the AWS and Hetzner constructs.
@@ -188,7 +214,7 @@ export const configSchema = strictObject({
       .optional(),
     image: str('a Hetzner image name such as debian-12').regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { error: 'a Hetzner image name such as debian-12' }).optional(),
     sshKeys: z
-      .array(str('an OpenSSH public key line or the name of a key in the Hetzner project').regex(/^[^\n]{1,16384}$/, {
+      .array(str('an OpenSSH public key line or the name of a key in the Hetzner project', 16384).regex(/^[^\n]{1,16384}$/, {
         error: 'an OpenSSH public key line ("ssh-ed25519 AAAA... comment") or the name of a key in the Hetzner project',
       }), { error: 'a list of OpenSSH public keys or names of keys in the Hetzner project' })
       .optional(),

@@ -11,8 +11,6 @@ export const CUSTOM: Preset = {
   // Hourly is the laxest cadence any of the three guides accepts.
   schedule: { everyMinutes: 60 },
   randomizedDelayMinutes: 5,
-  // No guide: size from storage.sizeGiB or these conservative figures.
-  sizing: { treeGiB: 100, growthGiBPerYear: 20, source: `${GUIDE}: 100 GiB, 20 GiB a year` },
   // The brief's floor for every mirror (N23).
   minimumBandwidthMbps: { mbps: 100, quote: { guide: 'mirrorfleet brief N23', text: 'Instance and network sizing fit the 100 Mbit/s minimum.' } },
   requiredListings: [],

@@ -15,6 +15,10 @@ export const FEDORA: Preset = {
       // so most providers replace this upstream with the Tier 1 mirror that allowed them.
       name: 'fedora',
       upstream: 'rsync://dl.fedoraproject.org/fedora-enchilada/',
+      // The guide's modules for /pub/fedora: fedora-enchilada0 (with pre-bitflip content, for
+      // tiering), fedora-enchilada (public), and fedora-buffet0 (/pub, so its fedora/ directory);
+      // Tier 1 mirrors also serve the tree as a module named fedora.
+      upstreamModules: ['fedora-enchilada0', 'fedora-enchilada', 'fedora-buffet0/fedora', 'fedora'],
       // report_mirror categories carried by this tree (MirrorManager's names).
       mirrorManagerCategories: { 'Fedora Linux': 'linux' },
       // "Please use the quick-fedora-mirror zsh script if at all possible. This script uses rsync
@@ -24,14 +28,14 @@ export const FEDORA: Preset = {
       // the script itself).
       strategy: 'filelist',
       fileList: 'fullfiletimelist-fedora',
+      // "As of the Fedora 8 release, the total space consumed ... is 1.1TB and growing";
+      // "Each Fedora release can consume upwards of 200GB"; "A 1-2TB volume would be most appropriate".
+      sizing: { treeGiB: 1126, growthGiBPerYear: 200, source: `${GUIDE}: 1.1 TB and growing, about 200 GB per release` },
     },
   ],
   // "you can sync as often as every 10minutes in a loop ... Make sure to use locking"
   schedule: { everyMinutes: 10 },
   randomizedDelayMinutes: 3,
-  // "As of the Fedora 8 release, the total space consumed ... is 1.1TB and growing";
-  // "Each Fedora release can consume upwards of 200GB"; "A 1-2TB volume would be most appropriate".
-  sizing: { treeGiB: 1126, growthGiBPerYear: 200, source: `${GUIDE}: 1.1 TB and growing, about 200 GB per release` },
   // "Mirror sites have at least a 100Mbit/sec* connection to the Internet"
   minimumBandwidthMbps: { mbps: 100, quote: quote('Mirror sites have at least a 100Mbit/sec connection to the Internet.') },
   requiredListings: [],

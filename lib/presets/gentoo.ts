@@ -13,15 +13,22 @@ export const GENTOO: Preset = {
     // rsync://masterdistfiles.gentoo.org/gentoo" (host from the live wiki page).
     // The freshness marker mirror checkers read (node-practice §3.8: "distfiles/timestamp.mirmon
     // (a Unix timestamp)"): when it is as at the last good sync, the run stops there.
-    { name: 'gentoo', upstream: 'rsync://masterdistfiles.gentoo.org/gentoo/', strategy: 'rsync', precheck: 'distfiles/timestamp.mirmon' },
+    // Source mirrors serve the same tree as the master's module, gentoo.
+    {
+      name: 'gentoo',
+      upstream: 'rsync://masterdistfiles.gentoo.org/gentoo/',
+      upstreamModules: ['gentoo'],
+      strategy: 'rsync',
+      precheck: 'distfiles/timestamp.mirmon',
+      // The guide gives no tree size, only the 800 GiB minimum; growth is our assumption.
+      sizing: { treeGiB: 800, growthGiBPerYear: 50, source: `${GUIDE}: "a minimum of 800 GiB available disk space" (growth assumed)` },
+    },
   ],
   // "All mirrors must be synchronized every four hours, starting at midnight in your local time zone."
   schedule: { everyHours: 4, from: '00:00' },
   fixedSchedule: quote('All mirrors must be synchronized every four hours, starting at midnight in your local time zone.'),
   // The guide pins the start times, so no random spread.
   randomizedDelayMinutes: 0,
-  // The guide gives no tree size, only the 800 GiB minimum; growth is our assumption.
-  sizing: { treeGiB: 800, growthGiBPerYear: 50, source: `${GUIDE}: "a minimum of 800 GiB available disk space" (growth assumed)` },
   minimumVolumeGiB: { gib: 800, quote: quote('Hosting a mirror requires a minimum of 800 GiB available disk space.') },
   minimumBandwidthMbps: {
     mbps: 5,

@@ -25,6 +25,12 @@ export interface PresetTree {
   readonly name: string;
   /** Where the node pulls from. */
   readonly upstream: string;
+  /**
+   * The rsync module paths (`module` or `module/dir`) that carry this tree on any mirror: a
+   * config's tree syncing one of them is this tree, whatever its name (trees[].presetTree says
+   * so explicitly for other upstreams).
+   */
+  readonly upstreamModules: readonly string[];
   /** MirrorManager category names mapped to a path relative to the tree, for report_mirror. */
   readonly mirrorManagerCategories?: Readonly<Record<string, string>>;
   /** Sync strategy (default rsync) and its upstream inputs, relative to the upstream tree. */
@@ -33,6 +39,15 @@ export interface PresetTree {
   readonly fileList?: string;
   /** A marker file whose change means "upstream changed" (trace, timestamp), for any strategy. */
   readonly precheck?: string;
+  /** The tree's size today and its growth, for the data volume (N20). */
+  readonly sizing: TreeSizing;
+}
+
+/** A tree's share of the data volume: its size today and its growth a year, with their source. */
+export interface TreeSizing {
+  readonly treeGiB: number;
+  readonly growthGiBPerYear: number;
+  readonly source: string;
 }
 
 export interface Preset {
@@ -50,12 +65,6 @@ export interface Preset {
   readonly fixedSchedule?: GuideQuote;
   /** Spread starts with a fixed random delay unless the guide pins the time. */
   readonly randomizedDelayMinutes: number;
-  /** Sizing inputs (N20). */
-  readonly sizing: {
-    readonly treeGiB: number;
-    readonly growthGiBPerYear: number;
-    readonly source: string;
-  };
   readonly minimumVolumeGiB?: { readonly gib: number; readonly quote: GuideQuote };
   readonly minimumBandwidthMbps: { readonly mbps: number; readonly quote: GuideQuote };
   readonly minimumConcurrentConnections?: { readonly connections: number; readonly quote: GuideQuote };

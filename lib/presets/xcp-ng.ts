@@ -13,16 +13,22 @@ export const XCP_NG: Preset = {
     // application names the public module rsync://mymirror.example.com/xcp-ng/.
     // No marker file is known upstream (node-practice §8), so the guide's plain rsync; a tree
     // can still name one with trees[].precheck.
-    { name: 'xcp-ng', upstream: 'rsync://updates.xcp-ng.org/repo/', strategy: 'rsync' },
+    // The main mirror's module is repo; mirrors serve it as xcp-ng (the application's sample).
+    {
+      name: 'xcp-ng',
+      upstream: 'rsync://updates.xcp-ng.org/repo/',
+      upstreamModules: ['repo', 'xcp-ng'],
+      strategy: 'rsync',
+      // "On August 2021, the total size (XCP-ng 7.4 to 8.2) was 50 GiB"; the older wiki said
+      // 30 GiB for 7.4 to 8.0 (2019): about 10 GiB a year.
+      sizing: { treeGiB: 50, growthGiBPerYear: 10, source: `${GUIDE}: 50 GiB in August 2021, 30 GiB in 2019` },
+    },
   ],
   // "at least once an hour, preferably four times an hour"
   schedule: { everyMinutes: 15 },
   maxSyncIntervalMinutes: { minutes: 60, quote: quote('Sync from a quickly updated mirror ... at least once an hour, preferably four times an hour.') },
   // The guide fixes no start time, so starts are spread to spare the main mirror (our choice).
   randomizedDelayMinutes: 5,
-  // "On August 2021, the total size (XCP-ng 7.4 to 8.2) was 50 GiB"; the older wiki said
-  // 30 GiB for 7.4 to 8.0 (2019): about 10 GiB a year.
-  sizing: { treeGiB: 50, growthGiBPerYear: 10, source: `${GUIDE}: 50 GiB in August 2021, 30 GiB in 2019` },
   // "Minimum bandwidth: 100 Mbit/s. Preferably 1 Gbit/s or more."
   minimumBandwidthMbps: { mbps: 100, quote: quote('Minimum bandwidth: 100 Mbit/s. Preferably 1 Gbit/s or more.') },
   requiredListings: [],

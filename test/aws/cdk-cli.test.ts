@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EXAMPLES, REPO, tmpDir } from '../support/fixtures';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { MirrorNodeStack, stackNameFor } from '../../constructs/aws';
+import { EXAMPLES, REPO, exampleConfig, tmpDir } from '../support/fixtures';
 
 /*
  * The real `cdk synth` (the aws-cdk CLI, cdk.json's app, cdk-nag registered), offline and
@@ -27,14 +30,31 @@ describe('npx cdk synth', () => {
   const runs = Promise.all(EXAMPLES.map((e) => synth(['-c', `config=examples/${e}.yaml`])));
   afterAll(async () => (await runs).forEach((r) => fs.rmSync(r.out, { recursive: true, force: true })));
 
-  it.each(EXAMPLES.map((e, i) => [e, i] as const))('synthesizes examples/%s.yaml with no cdk-nag finding', async (example, i) => {
+  it.each(EXAMPLES.map((e, i) => [e, i] as const))('synthesizes examples/%s.yaml with no cdk-nag finding and nothing alarming', async (example, i) => {
     const r = (await runs)[i];
     expect(r.stderr).not.toMatch(/AwsSolutions|ERROR|WARNING/);
+    // Every feature flag is set in cdk.json (docs/adr/0047). Under CI=true the CLI logs to stdout.
+    expect(`${r.stdout}${r.stderr}`).not.toMatch(/feature flags? (is|are) not configured|ERROR/);
     expect(r.status).toBe(0);
     const host = { 'xcp-ng': 'mirror.example.org', fedora: 'fedora.mirror.example.org', gentoo: 'gentoo.mirror.example.org' }[example];
     const template = JSON.parse(fs.readFileSync(path.join(r.out, `mirrorfleet-${host.replace(/\./g, '-')}.template.json`), 'utf8'));
     expect(Object.values(template.Resources as Record<string, { Type: string }>).filter((x) => x.Type === 'AWS::EC2::Instance')).toHaveLength(1);
     expect(fs.readdirSync(r.out).filter((f) => /^asset\.[0-9a-f]{64}\.tar\.gz$/.test(f))).toHaveLength(1);
+  });
+
+  it.each(EXAMPLES.map((e, i) => [e, i] as const))('examples/%s.yaml: the feature flags of cdk.json leave the template as without them', async (example, i) => {
+    const r = (await runs)[i];
+    const config = exampleConfig(example);
+    const name = stackNameFor(config);
+    const bare = Template.fromStack(new MirrorNodeStack(new App(), name, { config, env: { account: config.aws.account, region: config.aws.region } })).toJSON();
+    const written = JSON.parse(fs.readFileSync(path.join(r.out, `${name}.template.json`), 'utf8'));
+    // The CLI adds CDK's own metadata (construct paths, the analytics resource); what deploys is the rest.
+    const withoutMetadata = (t: { Resources: Record<string, Record<string, unknown>>; Conditions?: Record<string, unknown> }) => {
+      const { CDKMetadata: _m, ...resources } = t.Resources;
+      const { CDKMetadataAvailable: _c, ...conditions } = t.Conditions ?? {};
+      return { ...t, Resources: Object.fromEntries(Object.entries(resources).map(([id, { Metadata: _p, ...r }]) => [id, r])), Conditions: conditions };
+    };
+    expect(withoutMetadata(written)).toEqual(withoutMetadata(bare as never));
   });
 
   it('defaults to examples/xcp-ng.yaml and reads MIRROR_CONFIG', async () => {
@@ -47,15 +67,16 @@ describe('npx cdk synth', () => {
   });
 
   it('refuses bad configs with every problem as FILE:LINE:COL, before creating anything', async () => {
-    const [prerequisites, gentoo, noEmail, tooSmall, hostileAcl, hostileCidrs] = await Promise.all([
+    const [prerequisites, gentoo, noEmail, tooSmall, hostileAcl, hostileCidrs, twoConfigs] = await Promise.all([
       synth([], { MIRROR_CONFIG: 'test/config/bad/xcp-ng-prerequisites.yaml' }),
       synth(['-c', 'config=test/aws/bad/gentoo-volume-too-small.yaml']),
       synth(['-c', 'config=test/aws/bad/no-admin-email.yaml']),
       synth(['-c', 'config=test/aws/bad/instance-too-small.yaml']),
       synth(['-c', 'config=test/config/bad/hostile-tier1-acl.yaml']),
       synth(['-c', 'config=test/config/bad/hostile-firewall.yaml']),
+      synth(['-c', 'config=examples/gentoo.yaml'], { MIRROR_CONFIG: 'examples/fedora.yaml' }),
     ]);
-    for (const r of [prerequisites, gentoo, noEmail, tooSmall, hostileAcl, hostileCidrs]) {
+    for (const r of [prerequisites, gentoo, noEmail, tooSmall, hostileAcl, hostileCidrs, twoConfigs]) {
       expect(r.status).not.toBe(0);
       expect(fs.readdirSync(r.out).filter((f) => f.endsWith('.template.json'))).toEqual([]);
       fs.rmSync(r.out, { recursive: true, force: true });
@@ -73,6 +94,8 @@ describe('npx cdk synth', () => {
     expect(hostileAcl.stderr).toContain('test/config/bad/hostile-tier1-acl.yaml:9:24 rsync.private.allow[1]: "::/0"');
     expect(hostileCidrs.stderr).toContain('test/config/bad/hostile-firewall.yaml:13:14 aws.sshCidrs[0]: "0.0.0.0/00"');
     expect(hostileCidrs.stderr).toContain('test/config/bad/hostile-firewall.yaml:16:16 hcloud.adminCidrs[0]: "2001:db8::/129"');
+    // -c config= and MIRROR_CONFIG naming two files: neither silently wins.
+    expect(twoConfigs.stderr).toContain('mirrorfleet: two configs given, -c config=examples/gentoo.yaml and MIRROR_CONFIG=examples/fedora.yaml: give one (unset MIRROR_CONFIG, or leave out -c config=)\n');
     expect(tooSmall.stderr).toContain(
       'test/aws/bad/instance-too-small.yaml: 1 problem\ntest/aws/bad/instance-too-small.yaml:12:17 aws.instanceType: "m7g.large" — a type that sustains bandwidthMbps 1000 (N23): m7g.large\'s baseline is 937 Mbit/s ("up to" figures are bursts); "auto" picks c6gn.large\n',
     );

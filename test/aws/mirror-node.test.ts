@@ -145,10 +145,18 @@ describe('MirrorNode on examples/xcp-ng.yaml', () => {
       alarm('disk_used_percent', { fstype: 'ext4', path: '/' }, { ...disk, Threshold: 90 });
     });
 
-    it('alarms when the tree is older than two sync intervals plus an hour, or when nothing is reported', () => {
+    it('alarms when the tree is older than two sync intervals plus an hour; no data before the first good sync is no alarm', () => {
       alarm('mirrorfleet_sync_age_seconds', { metric_type: 'gauge', tree: 'xcp-ng' }, {
-        Namespace: 'MirrorFleet', Threshold: (2 * 15 + 60) * 60, ComparisonOperator: 'GreaterThanThreshold', Statistic: 'Maximum', Period: 300, TreatMissingData: 'breaching',
+        Namespace: 'MirrorFleet', Threshold: (2 * 15 + 60) * 60, ComparisonOperator: 'GreaterThanThreshold', Statistic: 'Maximum', Period: 300, TreatMissingData: 'missing',
       });
+    });
+
+    it('mails when the sync age stops after it had data (the node stopped reporting), and only that alarm does', () => {
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as { Properties: { MetricName?: string; InsufficientDataActions?: unknown[]; AlarmActions: unknown[] } }[];
+      const missingMailed = alarms.filter((a) => (a.Properties.InsufficientDataActions ?? []).length > 0).map((a) => a.Properties.MetricName);
+      expect(missingMailed).toEqual(['mirrorfleet_sync_age_seconds']);
+      const age = alarms.find((a) => a.Properties.MetricName === 'mirrorfleet_sync_age_seconds')!;
+      expect(age.Properties.InsufficientDataActions).toEqual(age.Properties.AlarmActions);
     });
 
     it('alarms with less than 21 days left on the certificate', () => {

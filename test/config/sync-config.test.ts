@@ -18,7 +18,7 @@ trees:
 `;
 const problemsOf = (trees: string): string[] => {
   try {
-    parseConfig(HEAD + trees, 'FILE');
+    parseConfig(`${HEAD}${trees}storage: { sizeGiB: 500 }\n`, 'FILE');
   } catch (e) {
     if (e instanceof MirrorConfigError) return [...e.lines];
     throw e;

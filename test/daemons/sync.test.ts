@@ -129,7 +129,7 @@ describeWith(['rsync', 'flock', 'curl', 'python3'], 'end-to-end sync: rendered s
 
     config = exampleConfigAt('fedora', p('srv', 'mirror'), {
       // No retries: the dead-upstream case fails at once (test/sync/safety.test.ts covers them).
-      trees: [{ name: 'fedora', upstream: `rsync://127.0.0.1:${upstreamPort}/repo/`, retries: 0 }],
+      trees: [{ name: 'fedora', presetTree: 'fedora', upstream: `rsync://127.0.0.1:${upstreamPort}/repo/`, retries: 0 }],
       reports: {
         trace: true,
         reportMirror: { site: 'Test', passwordFile: p('secrets', 'mirrormanager-password') },

@@ -36,11 +36,17 @@ const stackFile = (r: Run, stack: string) => path.join(r.outdir, 'stacks', stack
 const badConfig = path.join(work, 'bad.yaml');
 fs.writeFileSync(badConfig, 'preset: xcp-ng\nhostname: mirror.example.org\nadmin: { name: A, email: a@example.org }\nsite: { city: Paris, country: FR }\nbandwidthMbps: 1000\nhcloud: { location: fsn2, sshKeys: [ops] }\n');
 
-let runs: Record<'default' | 'gentoo' | 'badConfig' | 'hostileAcl' | 'hostileCidrs' | 'policyCli' | 'policyRefused', Run>;
+let runs: Record<'default' | 'gentoo' | 'badConfig' | 'hostileAcl' | 'hostileCidrs' | 'policyCli' | 'policyRefused' | 'asDocumented', Run>;
+
+/** The environment docs/hetzner.md's first commands set (its `export` lines), the token aside. */
+function documentedEnv(): Record<string, string> {
+  const block = /```sh\n([\s\S]*?)```/.exec(fs.readFileSync(path.join(REPO, 'docs', 'hetzner.md'), 'utf8'))![1];
+  return Object.fromEntries([...block.matchAll(/^export (\w+)=(\S+)/gm)].filter(([, k]) => k !== 'TF_VAR_hcloud_token').map(([, k, v]) => [k, v]));
+}
 
 beforeAll(async () => {
   const bad = ['--app', 'npx ts-node --transpile-only test/hcloud/fixtures/open-ssh-app.ts'];
-  const [d, g, b, ha, hc, p, r] = await Promise.all([
+  const [d, g, b, ha, hc, p, r, doc] = await Promise.all([
     synth('default'),
     synth('gentoo', { MIRROR_CONFIG: 'examples/gentoo.yaml' }),
     synth('bad-config', { MIRROR_CONFIG: badConfig }),
@@ -48,8 +54,10 @@ beforeAll(async () => {
     synth('hostile-cidrs', { MIRROR_CONFIG: 'test/config/bad/hostile-firewall.yaml' }),
     synth('policy-cli', {}, bad),
     synth('policy-refused', { REFUSE: '1' }, bad),
+    // As a provider runs it from the docs, offline: only what docs/hetzner.md sets.
+    synth('as-documented', { CHECKPOINT_DISABLE: '', ...documentedEnv() }),
   ]);
-  runs = { default: d, gentoo: g, badConfig: b, hostileAcl: ha, hostileCidrs: hc, policyCli: p, policyRefused: r };
+  runs = { default: d, gentoo: g, badConfig: b, hostileAcl: ha, hostileCidrs: hc, policyCli: p, policyRefused: r, asDocumented: doc };
 }, 180_000);
 
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -72,6 +80,12 @@ describe('npx cdktf synth, offline', () => {
     expect(strip(written.resource)).toEqual(strip(expected.resource));
     expect(written.terraform.backend).toEqual({ local: { path: '../../../terraform.mirrorfleet-mirror-example-org.tfstate' } });
     expect(written.provider.hcloud).toEqual([{ token: '${var.hcloud_token}' }]);
+  });
+
+  it('as docs/hetzner.md runs it, prints nothing alarming offline (no telemetry call, ADR 0047)', () => {
+    expect(runs.asDocumented.status).toBe(0);
+    expect(runs.asDocumented.output).toContain('Generated Terraform code for the stacks: mirrorfleet-mirror-example-org');
+    expect(runs.asDocumented.output).not.toMatch(/ERROR|checkpoint-api|ENOTFOUND/);
   });
 
   it('synthesizes another config given in MIRROR_CONFIG', () => {

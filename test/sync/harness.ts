@@ -85,7 +85,9 @@ export interface Engine {
  */
 export function engine(root: string, upstream: string, treeKeys: Record<string, unknown> = {}, opts: { mountPoint?: string; example?: Example } = {}): Engine {
   const mountPoint = opts.mountPoint ?? path.join(root, 'srv', 'mirror');
-  const config = exampleConfigAt(opts.example ?? 'xcp-ng', mountPoint, { trees: [{ name: 'repo', upstream, ...treeKeys }], bitflips: [] });
+  // The example's preset tree under the name repo (the preset's rules follow the tree, not its name).
+  const example = opts.example ?? 'xcp-ng';
+  const config = exampleConfigAt(example, mountPoint, { trees: [{ name: 'repo', presetTree: example, upstream, ...treeKeys }], bitflips: [] });
   const layout = testLayout(root);
   const tree = config.trees[0];
   const hooks = path.join(root, 'hook-calls');

@@ -47,7 +47,12 @@ export class ScaledRedirector extends Construct {
     this.storage = new ScaledStorage(this, 'Storage', { vpc, subnets, hostname: host });
     this.redis = new ScaledRedis(this, 'Redis', { vpc, subnets, hostname: host, scaled: r.scaled });
     this.images = new ScaledImages(this, 'Images', { scaled: r.scaled });
-    this.cluster = new ecs.Cluster(this, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.DISABLED });
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc,
+      containerInsightsV2: ecs.ContainerInsights.DISABLED,
+      // ECS Exec sessions are recorded by CloudTrail (ExecuteCommand); their output stays in the operator's terminal.
+      executeCommandConfiguration: { logging: ecs.ExecuteCommandLogging.NONE },
+    });
     Validations.of(this.cluster).acknowledge({
       id: 'AwsSolutions-ECS4',
       reason: 'The alarms read the load balancer\'s healthy targets, ElastiCache\'s memory and the tasks\' own log lines, all free; Container Insights would add per-task custom metrics nobody alarms on.',

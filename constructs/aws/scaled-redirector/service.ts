@@ -88,7 +88,7 @@ export class ScaledService extends Construct {
     });
     nginx.addContainerDependencies({ container: config, condition: ecs.ContainerDependencyCondition.SUCCESS });
     nginx.addMountPoints({ sourceVolume: CONFIG_VOLUME, containerPath: TASK_FILES_DIR, readOnly: true });
-    props.storage.attach(task, nginx, mounts, { repository: 'read' });
+    props.storage.mount(task, nginx, mounts, { repository: 'read' });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'Firewall', { vpc: props.vpc, description: `mirrorfleet ${host}: the redirector service tasks (nginx from the load balancer only)`, allowAllOutbound: true, allowAllIpv6Outbound: true });
     this.service = new ecs.FargateService(this, 'Service', {

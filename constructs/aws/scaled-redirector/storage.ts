@@ -48,7 +48,19 @@ export class ScaledStorage extends Construct {
 
   /** A task reads or writes these trees: the volumes, the mounts, the role's two permissions. */
   public attach(task: ecs.TaskDefinition, container: ecs.ContainerDefinition, mounts: EfsMounts, trees: Partial<Record<Tree, Access>>): void {
+    this.mount(task, container, mounts, trees);
     const arn = (t: Tree) => this.accessPoints[t].accessPointArn;
+    const entries = Object.entries(trees) as [Tree, Access][];
+    const statement = (actions: string[], points: Tree[]) => new iam.PolicyStatement({
+      actions, resources: [this.fileSystem.fileSystemArn], conditions: { StringEquals: { 'elasticfilesystem:AccessPointArn': points.map(arn) } },
+    });
+    task.addToTaskRolePolicy(statement(['elasticfilesystem:ClientMount'], entries.map(([t]) => t)));
+    const written = entries.filter(([, a]) => a === 'write').map(([t]) => t);
+    if (written.length > 0) task.addToTaskRolePolicy(statement(['elasticfilesystem:ClientWrite'], written));
+  }
+
+  /** Another container of a task already granted these trees: the mounts only. */
+  public mount(task: ecs.TaskDefinition, container: ecs.ContainerDefinition, mounts: EfsMounts, trees: Partial<Record<Tree, Access>>): void {
     const entries = Object.entries(trees) as [Tree, Access][];
     for (const [tree, access] of entries) {
       const name = `efs-${tree}`;
@@ -63,12 +75,6 @@ export class ScaledStorage extends Construct {
       }
       container.addMountPoints({ sourceVolume: name, containerPath: mounts[tree], readOnly: access === 'read' });
     }
-    const statement = (actions: string[], points: Tree[]) => new iam.PolicyStatement({
-      actions, resources: [this.fileSystem.fileSystemArn], conditions: { StringEquals: { 'elasticfilesystem:AccessPointArn': points.map(arn) } },
-    });
-    task.addToTaskRolePolicy(statement(['elasticfilesystem:ClientMount'], entries.map(([t]) => t)));
-    const written = entries.filter(([, a]) => a === 'write').map(([t]) => t);
-    if (written.length > 0) task.addToTaskRolePolicy(statement(['elasticfilesystem:ClientWrite'], written));
   }
 
   /** NFS from these tasks' security group only. */

@@ -3,22 +3,13 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { ProjectStack } from '../../constructs/aws';
 import { loadProjectFile } from '../../lib/project/project';
 import { EXAMPLE_PROJECT } from './support';
+import { deployTimeRsyncRules } from './synth-support';
 
 /*
  * The master's rsync admits the redirector's addresses, known at deploy only (R2): an IPv4
  * address must land in CidrIp and an IPv6 one in CidrIpv6, or CloudFormation refuses the rule.
  * A token's text says nothing of its family; the literal prefix joined to it does.
  */
-type Rule = { FromPort: number; CidrIp?: unknown; CidrIpv6?: unknown };
-
-export function deployTimeRsyncRules(template: Template): { v4: string[]; v6: string[] } {
-  const rules = Object.entries(template.findResources('AWS::EC2::SecurityGroup') as Record<string, { Properties: { SecurityGroupIngress: Rule[] } }>)
-    .filter(([id]) => id.startsWith('Master')).flatMap(([, g]) => g.Properties.SecurityGroupIngress)
-    .filter((r) => r.FromPort === 873 && typeof (r.CidrIp ?? r.CidrIpv6) !== 'string');
-  const shown = (v: unknown) => JSON.stringify(v);
-  return { v4: rules.filter((r) => r.CidrIp).map((r) => shown(r.CidrIp)), v6: rules.filter((r) => r.CidrIpv6).map((r) => shown(r.CidrIpv6)) };
-}
-
 describe('the master\'s rsync rules for the single redirector\'s addresses', () => {
   it('the Elastic IP in CidrIp, the IPv6 address in CidrIpv6', () => {
     const stack = new ProjectStack(new App(), 'Project', { project: loadProjectFile(EXAMPLE_PROJECT) });

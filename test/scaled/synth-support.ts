@@ -42,6 +42,7 @@ export function asText(v: unknown): string {
   const o = v as Record<string, any>;
   if (o['Fn::Join']) return (o['Fn::Join'][1] as unknown[]).map(asText).join(o['Fn::Join'][0]);
   if (o.Ref) return `<${o.Ref}>`;
+  if (typeof o['Fn::Sub'] === 'string') return o['Fn::Sub'];
   if (o['Fn::GetAtt']) return `<${o['Fn::GetAtt'].join('.')}>`;
   return `<${JSON.stringify(o)}>`;
 }
@@ -63,3 +64,15 @@ export function statementsOf(s: Synthesized, rolePrefix: string): Record<string,
 }
 
 export const actionsOf = (statements: Record<string, any>[]) => statements.flatMap((st) => [st.Action].flat() as string[]).sort();
+
+/** The master's rsync rules whose source is a deploy-time value, by the family CloudFormation gets. */
+type RsyncRule = { FromPort: number; CidrIp?: unknown; CidrIpv6?: unknown };
+
+export function deployTimeRsyncRules(template: Template): { v4: string[]; v6: string[] } {
+  const rules = Object.entries(template.findResources('AWS::EC2::SecurityGroup') as Record<string, { Properties: { SecurityGroupIngress: RsyncRule[] } }>)
+    .filter(([id]) => id.startsWith('Master')).flatMap(([, g]) => g.Properties.SecurityGroupIngress)
+    .filter((r) => r.FromPort === 873 && typeof (r.CidrIp ?? r.CidrIpv6) !== 'string');
+  const shown = (v: unknown) => JSON.stringify(v);
+  return { v4: rules.filter((r) => r.CidrIp).map((r) => shown(r.CidrIp)), v6: rules.filter((r) => r.CidrIpv6).map((r) => shown(r.CidrIpv6)) };
+}
+

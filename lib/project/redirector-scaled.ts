@@ -39,6 +39,8 @@ export const scaledSchema = z.strictObject({
   scaleAtRequestsPerTask: int('requests per task and minute the service keeps its tasks at, 100–1000000', 100, 1_000_000).optional(),
   redisNodeType: z.string({ error: 'an ElastiCache node type such as cache.t4g.medium' }).regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'an ElastiCache node type such as cache.t4g.medium' }).optional(),
   redisSnapshotDays: int('days of Redis snapshots kept, 1–35', 1, 35).optional(),
+  /** Moving from one machine: both run until DNS points at the load balancer (docs/redirector-scaled.md#moving-from-one-machine). */
+  keepSingleMachine: z.boolean({ error: 'true while moving from one machine (both run), then false' }).optional(),
 });
 
 export type ScaledInput = z.infer<typeof scaledSchema>;
@@ -56,6 +58,7 @@ export interface ScaledConfig {
   readonly scaleAtRequestsPerTask: number;
   readonly redisNodeType: string;
   readonly redisSnapshotDays: number;
+  readonly keepSingleMachine: boolean;
 }
 
 /** The defaults: jenkins-infra/docker-mirrorbits' layout, two small tasks, a Valkey pair that holds a large index. */
@@ -71,6 +74,7 @@ export const SCALED_DEFAULTS = {
   scaleAtRequestsPerTask: 20_000,
   redisNodeType: 'cache.t4g.medium',
   redisSnapshotDays: 7,
+  keepSingleMachine: false,
 } as const;
 
 /** The scaled keys resolved, or the problems, each at its field under `redirector`. */

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { renderAwsScript } from '../../lib/host/aws/aws-host';
 import { loadProjectFile } from '../../lib/project/project';
 import { RedirectorLayout } from '../../lib/roles/redirector/layout';
-import { redirectorEnvPath, scaledFiles } from '../../lib/roles/redirector/scaled/files';
+import { scaledFiles } from '../../lib/roles/redirector/scaled/files';
 import { SCALED_LAYOUT, geoipStampDir } from '../../lib/roles/redirector/scaled/layout';
 import { scaledTasks } from '../../lib/roles/redirector/scaled/tasks';
 import { REPO, testLayout, tmpDir } from '../support/fixtures';

@@ -144,15 +144,30 @@ describe('the scaled redirector\'s wiring', () => {
 
   it('the certificate: DNS validation in the hosted zone with alias records when one is given, else the CNAME the operator adds', () => {
     expect(only(s, 'AWS::CertificateManager::Certificate')[1].Properties).toEqual({ DomainName: 'download.example.org', ValidationMethod: 'DNS', Tags: expect.any(Array) });
-    expect(ofType(s, 'AWS::Route53::RecordSet', 'ScaledRedirector')).toEqual([]);
+    expect(ofType(s, 'AWS::Route53::RecordSet')).toEqual([]);
     const cert = only(zoned, 'AWS::CertificateManager::Certificate')[1].Properties;
     expect(cert.DomainValidationOptions).toEqual([{ DomainName: 'download.example.org', HostedZoneId: 'Z0123456789ABC' }]);
-    const records = ofType(zoned, 'AWS::Route53::RecordSet', 'ScaledRedirector').map(([, r]) => [r.Properties.Type, r.Properties.Name, plain(asText(r.Properties.AliasTarget.DNSName))]);
-    expect(records.sort()).toEqual([
+    const records = ofType(zoned, 'AWS::Route53::RecordSet').map(([id, r]) => [id, r.Properties.Type, r.Properties.Name, plain(asText(r.Properties.AliasTarget.DNSName))]);
+    expect(records.map(([, ...rest]) => rest).sort()).toEqual([
       ['A', 'download.example.org.', 'dualstack.<ScaledRedirectorServiceLoadBalancer.DNSName>'],
       ['AAAA', 'download.example.org.', 'dualstack.<ScaledRedirectorServiceLoadBalancer.DNSName>'],
     ]);
-  });
+    // The one switch updates the single machine's two records in place: the same logical ids.
+    const singleZoned = synthScaled((t) => t.replace('  profile: scaled\n', '  profile: single\n').replace('  hcloud:\n    sshKeys', '  aws:\n    hostedZone: { id: Z0123456789ABC, name: example.org }\n  hcloud:\n    sshKeys'));
+    const singleRecords = ofType(singleZoned, 'AWS::Route53::RecordSet', 'Redirector').map(([id, r]) => [id, r.Properties.Type]);
+    expect(records.map(([id, type]) => [id, type]).sort()).toEqual(singleRecords.sort());
+  }, 60_000);
+
+  it('moving from one machine (keepSingleMachine): both run, the machine keeps the DNS records, the master admits both', () => {
+    const both = synthScaled((t) => t.replace('    maxTasks: 6\n', '    maxTasks: 6\n    keepSingleMachine: true\n').replace('  hcloud:\n    sshKeys', '  aws:\n    hostedZone: { id: Z0123456789ABC, name: example.org }\n  hcloud:\n    sshKeys'));
+    expect(ofType(both, 'AWS::EC2::Instance').map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['MasterInstance', 'RedirectorInstance']);
+    expect(ofType(both, 'AWS::ECS::Service')).toHaveLength(1);
+    expect(ofType(both, 'AWS::Route53::RecordSet').map(([, r]) => r.Properties.ResourceRecords.map(asText)[0].replace(/[0-9A-F]{8}(\.|>)/, '$1')).sort()).toEqual(['<RedirectorInterface.PrimaryIpv6Address>', '<RedirectorIpv4>']);
+    const { v4, v6 } = deployTimeRsyncRules(both.template);
+    expect([v4.length, v6.length]).toEqual([3, 3]);
+    const out = Object.keys(both.template.toJSON().Outputs);
+    expect(out).toEqual(expect.arrayContaining(['RedirectorIpv4Address', 'RedirectorLoadBalancer', 'RedirectorEgressIpv4', 'RedirectorUrl']));
+  }, 60_000);
 
   it('two tasks at least, spread over the two zones\' private subnets, scaled on CPU and on requests per task', () => {
     const [, service] = only(s, 'AWS::ECS::Service');

@@ -155,12 +155,6 @@ export class ScaledService extends Construct {
       sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
       defaultTargetGroups: [this.targetGroup],
     });
-    if (zone) {
-      const target = route53.RecordTarget.fromAlias(new targets.LoadBalancerTarget(this.loadBalancer));
-      new route53.ARecord(this, 'ARecord', { zone, recordName: `${host}.`, target });
-      new route53.AaaaRecord(this, 'AaaaRecord', { zone, recordName: `${host}.`, target });
-    }
-
     const scaling = this.service.autoScaleTaskCount({ minCapacity: s.minTasks, maxCapacity: s.maxTasks });
     scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: s.scaleAtCpuPercent });
     scaling.scaleOnRequestCount('Requests', { requestsPerTarget: s.scaleAtRequestsPerTask, targetGroup: this.targetGroup });
@@ -177,4 +171,17 @@ export function acknowledgeTaskDefinition(task: ecs.TaskDefinition): void {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason: 'ecr:GetAuthorizationToken, which pulls the tasks image from the CDK assets repository, has no resource-level permissions; the layer pulls are limited to that repository.',
   });
+}
+
+/**
+ * The download name's A and AAAA records as aliases of the load balancer, under `scope`. The
+ * project stack gives the same construct path the single machine's records have, so switching
+ * profiles updates the two records in place (a new record of the same name could not be created
+ * before the old one is deleted).
+ */
+export function loadBalancerRecords(scope: Construct, hostname: string, zone: { id: string; name: string }, loadBalancer: elbv2.ILoadBalancerV2): void {
+  const hosted = route53.HostedZone.fromHostedZoneAttributes(scope, 'Zone', { hostedZoneId: zone.id, zoneName: zone.name });
+  const target = route53.RecordTarget.fromAlias(new targets.LoadBalancerTarget(loadBalancer as elbv2.ApplicationLoadBalancer));
+  new route53.ARecord(scope, 'ARecord', { zone: hosted, recordName: `${hostname}.`, target });
+  new route53.AaaaRecord(scope, 'AaaaRecord', { zone: hosted, recordName: `${hostname}.`, target });
 }

@@ -5,6 +5,7 @@ import { loadProjectFile } from '../../lib/project/project';
 import { RedirectorLayout, repositoryPath } from '../../lib/roles/redirector/layout';
 import { renderScaledNginxConf } from '../../lib/roles/redirector/scaled/files';
 import { SCALED_LAYOUT } from '../../lib/roles/redirector/scaled/layout';
+import { ACCESS_LOG_FIELDS } from '../../lib/roles/redirector/scaled/metrics';
 import { testLayout, tmpDir } from '../support/fixtures';
 import { freePort, waitForPort } from '../support/ports';
 import { describeWith, run } from '../support/tools';
@@ -104,5 +105,12 @@ describeWith(['nginx'], 'nginx behind the load balancer: the trusted-proxy varia
     await seenBy(BALANCER_V4, { 'X-Forwarded-For': '203.0.113.99' });
     const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
     expect(lines.at(-1)).toMatch(/^203\.0\.113\.99 \[.*\] "GET \/8\.3\/x86_64\/xcp-ng\.iso HTTP\/1\.1" 302 \d+ "https:\/\/mirror\.example\.org\/8\.3\/x86_64\/xcp-ng\.iso" /);
+    // The fields the metric filters name (lib/roles/redirector/scaled/metrics.ts), split as CloudWatch
+    // splits a space-delimited event: a bracketed or quoted run is one field.
+    const fields = [...lines.at(-1)!.matchAll(/\[[^\]]*\]|"[^"]*"|\S+/g)].map((m) => m[0].replace(/^["[]|["\]]$/g, ''));
+    expect(Object.fromEntries(ACCESS_LOG_FIELDS.map((f, i) => [f, fields[i]]))).toMatchObject({ client: '203.0.113.99', status: '302', location: 'https://mirror.example.org/8.3/x86_64/xcp-ng.iso' });
+    expect(fields).toHaveLength(ACCESS_LOG_FIELDS.length);
+    const check = [...lines.find((l) => l.includes('/healthz'))!.matchAll(/\[[^\]]*\]|"[^"]*"|\S+/g)].map((m) => m[0]);
+    expect(check).toHaveLength(ACCESS_LOG_FIELDS.length);
   });
 });

@@ -112,3 +112,27 @@ export const STATED_TRAFFIC: readonly Traffic[] = [
   { label: '10 million redirects a month (about 4 a second)', requestsPerMonth: 10_000_000 },
   { label: '300 million redirects a month (about 115 a second)', requestsPerMonth: 300_000_000 },
 ];
+
+const usd = (n: number) => `$${n.toFixed(2)}`;
+const sum = (b: Bill, ...i: number[]) => i.reduce((s, k) => s + b.lines[k].usd, 0);
+
+/** docs/redirector-scaled.md's cost table, row by row, for the stated traffic. */
+export function costTableRows(s: ScaledConfig, traffic: readonly Traffic[] = STATED_TRAFFIC): string[] {
+  const single = traffic.map(singleBill);
+  const scaled = traffic.map((t) => scaledBill(t, s));
+  const row = (label: string, values: string[]) => `| ${label} | ${values.join(' | ')} |`;
+  return [
+    row('single: EC2 c6gn.large', single.map((b) => usd(sum(b, 0)))),
+    row('single: gp3 (90 GB data, 20 GB root), IPv4, CloudWatch', single.map((b) => usd(sum(b, 1, 2, 3)))),
+    row('single: egress', single.map((b) => usd(sum(b, 4)))),
+    row('**single, total**', single.map((b) => `**${usd(b.total)}**`)),
+    row(`scaled: Fargate, ${s.minTasks} service tasks and the scheduled tasks`, scaled.map((b) => usd(sum(b, 0, 1)))),
+    row('scaled: ALB', scaled.map((b) => usd(sum(b, 2)))),
+    row('scaled: 2 NAT gateways and 4 public IPv4 addresses', scaled.map((b) => usd(sum(b, 3, 4)))),
+    row(`scaled: ElastiCache, 2 × ${s.redisNodeType}`, scaled.map((b) => usd(sum(b, 5)))),
+    row(`scaled: EFS (${ASSUMPTIONS.treeGB} GB, writes, walks)`, scaled.map((b) => usd(sum(b, 6)))),
+    row('scaled: CloudWatch (access logs, metrics, alarms)', scaled.map((b) => usd(sum(b, 7)))),
+    row('scaled: egress', scaled.map((b) => usd(sum(b, 8)))),
+    row('**scaled, total**', scaled.map((b) => `**${usd(b.total)}**`)),
+  ];
+}

@@ -1,16 +1,18 @@
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { renderAwsScript } from '../../lib/host/aws/aws-host';
+import { parseMirrorList } from '../../lib/project/mirrors';
 import { loadProjectFile } from '../../lib/project/project';
+import { renderDesiredMirrors } from '../../lib/roles/redirector/desired-mirrors';
 import { RedirectorLayout } from '../../lib/roles/redirector/layout';
-import { scaledFiles } from '../../lib/roles/redirector/scaled/files';
+import { REDIS_ADDRESS, scaledFiles } from '../../lib/roles/redirector/scaled/files';
 import { SCALED_LAYOUT, geoipStampDir } from '../../lib/roles/redirector/scaled/layout';
 import { scaledTasks } from '../../lib/roles/redirector/scaled/tasks';
 import { REPO, testLayout, tmpDir } from '../support/fixtures';
-import { freePort } from '../support/ports';
+import { freePort, waitForPort } from '../support/ports';
 import { TestRsyncd, startRsyncd } from '../support/rsyncd';
 import { describeWith, run } from '../support/tools';
 import { scaledProject } from './support';
@@ -23,14 +25,17 @@ import { scaledProject } from './support';
  * run here stood in for: mirrorbits (no binary ships with the repo) by a small daemon that opens
  * its RPC port and records each CLI call, the AWS CLI by a script that records its arguments.
  */
-const GEOIP = '/work/shared/geoip-test';
+const GEOIP = path.join(REPO, 'test', 'redirector', 'geoip');
+const STANDIN = path.join(REPO, 'test', 'redirector', 'standin', 'mirrorbits');
 const KEY = 'the-licence-key';
 
-describeWith(['rsync', 'flock', 'python3', 'curl'], 'mirrorfleet-task: the steps of the scaled redirector\'s tasks (R2–R4)', () => {
+describeWith(['rsync', 'flock', 'python3', 'curl', 'redis-server', 'redis-cli'], 'mirrorfleet-task: the steps of the scaled redirector\'s tasks (R2–R4)', () => {
   let root: string;
   let rl: RedirectorLayout;
   let upstream: TestRsyncd | undefined;
   let maxmind: http.Server;
+  let redis: ChildProcess | undefined;
+  let redisPort: number;
   let env: Record<'sync' | 'geoip' | 'reconcile' | 'service', NodeJS.ProcessEnv>;
   const p = (...parts: string[]) => path.join(root, ...parts);
   const calls = () => (fs.existsSync(p('calls')) ? fs.readFileSync(p('calls'), 'utf8').trim().split('\n') : []);
@@ -72,7 +77,7 @@ describeWith(['rsync', 'flock', 'python3', 'curl'], 'mirrorfleet-task: the steps
     const archives: Record<string, Buffer> = {};
     for (const edition of ['GeoLite2-City', 'GeoLite2-ASN']) {
       fs.mkdirSync(p('mm', `${edition}_20261201`), { recursive: true });
-      fs.copyFileSync(path.join(GEOIP, `${edition}-Test.mmdb`), p('mm', `${edition}_20261201`, `${edition}.mmdb`));
+      fs.copyFileSync(path.join(GEOIP, `${edition}.mmdb`), p('mm', `${edition}_20261201`, `${edition}.mmdb`));
       run('tar', ['-czf', p('mm', `${edition}.tar.gz`), '-C', p('mm'), `${edition}_20261201`]);
       archives[edition] = fs.readFileSync(p('mm', `${edition}.tar.gz`));
     }
@@ -84,32 +89,39 @@ describeWith(['rsync', 'flock', 'python3', 'curl'], 'mirrorfleet-task: the steps
     });
     await new Promise<void>((r) => maxmind.listen(mmPort, '127.0.0.1', r));
 
+    // ElastiCache's place: Debian's redis-server, for the reconcile step's mirrorbits.
+    redisPort = await freePort();
+    redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    await waitForPort(redisPort);
+
     // The stand-ins and the rendered mirrorfleet-aws, on PATH before the repository's assets.
     fs.mkdirSync(p('bin'), { recursive: true });
     fs.mkdirSync(rl.mirrorbitsDir, { recursive: true });
     fs.writeFileSync(`${rl.mirrorbitsDir}/mirrorbits`, MIRRORBITS_STAND_IN(p('calls')), { mode: 0o755 });
     fs.writeFileSync(p('bin', 'aws'), `#!/bin/bash\necho "aws $*" >>${p('calls')}\nif [ "$1 $2" = "s3 cp" ]; then cp ${p('mirrors.json')} "\${*: -1}"; fi\n`, { mode: 0o755 });
     fs.writeFileSync(p('bin', 'mirrorfleet-aws'), renderAwsScript(rl.host), { mode: 0o755 });
-    fs.writeFileSync(p('mirrors.json'), '{"mirrors": []}\n');
+    fs.writeFileSync(p('mirrors.json'), renderDesiredMirrors(parseMirrorList('mirrors:\n  - name: mirror-fr\n    admin: { name: Mirror Team, email: mirror@example.org }\n    http: "http://127.0.0.1/fr"\n    countries: [FR]\n    continent: EU\n', 'mirrors.yaml')));
 
     // The environment of each task definition, as lib/ declares it, the master's and MaxMind's addresses here.
     const files = scaledFiles(project, ['127.0.0.1/32'], rl);
     const local = (f: Record<string, string>) => JSON.stringify(Object.fromEntries(Object.entries(f).map(([k, v]) => [k, v
       .replace('UPSTREAM=rsync://master.example.org/xcp-ng/', `UPSTREAM=rsync://127.0.0.1:${port}/xcp-ng/`)
       .replace('GEOIP_URL=https://download.maxmind.com/geoip/databases', `GEOIP_URL=http://127.0.0.1:${mmPort}`)
-      .replace('GEOIP_KEY_FILE=/etc/mirrorfleet/secrets/maxmind-license-key', `GEOIP_KEY_FILE=${p('secrets', 'maxmind-license-key')}`)])));
+      .replace('GEOIP_KEY_FILE=/etc/mirrorfleet/secrets/maxmind-license-key', `GEOIP_KEY_FILE=${p('secrets', 'maxmind-license-key')}`)
+      .split(REDIS_ADDRESS).join(`127.0.0.1:${redisPort}`)])));
     const base = { PATH: `${p('bin')}:${path.join(REPO, 'assets')}:${process.env.PATH}`, HOME: root };
     const declared = Object.fromEntries(scaledTasks(project, files, rl).map((t) => [t.step, t.environment]));
     const forStep = (s: 'sync' | 'geoip' | 'reconcile') => ({ ...base, ...declared[s], MIRRORBITS_BIN: `${rl.mirrorbitsDir}/mirrorbits`, MIRRORFLEET_FILES: local(files[s]) });
     env = {
       sync: forStep('sync'),
       geoip: { ...forStep('geoip'), ECS_CLUSTER: 'the-cluster', ECS_SERVICE: 'the-service', MAXMIND_LICENSE_KEY: KEY },
-      reconcile: { ...forStep('reconcile'), MIRROR_LIST_URL: 's3://assets/list.json', MIRROR_LIST_SHA256: crypto.createHash('sha256').update('{"mirrors": []}\n').digest('hex') },
+      reconcile: { ...forStep('reconcile'), MIRRORBITS_BIN: STANDIN, MIRROR_LIST_URL: 's3://assets/list.json', MIRROR_LIST_SHA256: crypto.createHash('sha256').update(fs.readFileSync(p('mirrors.json'))).digest('hex') },
       service: { ...base, MIRRORFLEET_FILES: JSON.stringify(Object.fromEntries(Object.entries(files.service).map(([k, v]) => [p('service', path.basename(k)), v]))) },
     };
   }, 60_000);
 
   afterAll(async () => {
+    redis?.kill('SIGTERM');
     await upstream?.stop();
     await new Promise((r) => maxmind.close(r));
     if (root) fs.rmSync(root, { recursive: true, force: true });
@@ -166,13 +178,22 @@ describeWith(['rsync', 'flock', 'python3', 'curl'], 'mirrorfleet-task: the steps
     fs.rmSync(p('calls'), { force: true });
     const r = await step('geoip');
     expect(r.status).toBe(0);
-    for (const e of ['GeoLite2-City', 'GeoLite2-ASN']) expect(fs.readFileSync(p('efs', 'geoip', `${e}.mmdb`)).equals(fs.readFileSync(path.join(GEOIP, `${e}-Test.mmdb`)))).toBe(true);
+    for (const e of ['GeoLite2-City', 'GeoLite2-ASN']) expect(fs.readFileSync(p('efs', 'geoip', `${e}.mmdb`)).equals(fs.readFileSync(path.join(GEOIP, `${e}.mmdb`)))).toBe(true);
     expect(fs.readFileSync(p('secrets', 'maxmind-license-key'), 'utf8')).toBe(`${KEY}\n`);
     expect(fs.statSync(p('secrets', 'maxmind-license-key')).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(`${geoipStampDir(rl)}/mirrorfleet_geoip.prom`, 'utf8')).toMatch(/^mirrorfleet_geoip_updated_timestamp_seconds \d+$/m);
     expect(calls()).toEqual(['aws ecs update-service --cluster the-cluster --service the-service --force-new-deployment --query service.serviceName --output text']);
     expect(r.report).toMatchObject({ mirrorfleet_task: 'geoip', success: 1 });
     expect(r.out + r.err).not.toContain(KEY);
+  });
+
+  it('reconcile: this deploy\'s list into mirrorbits through the task\'s own daemon (the stand-in) on Redis; an applied list is a success', async () => {
+    const mirrors = () => run('redis-cli', ['-p', String(redisPort), 'HVALS', 'MIRRORS']).stdout.trim();
+    const applied = await step('reconcile');
+    expect({ status: applied.status, report: applied.report }).toEqual({ status: 0, report: { mirrorfleet_task: 'reconcile', success: 1 } });
+    expect(mirrors()).toBe('mirror-fr');
+    const again = await step('reconcile');
+    expect({ status: again.status, report: again.report }).toEqual({ status: 0, report: { mirrorfleet_task: 'reconcile', success: 1 } });
   });
 
   it('reconcile: refuses a mirror list that is not the one this deploy made', async () => {

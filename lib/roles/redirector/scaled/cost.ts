@@ -1,31 +1,35 @@
+import { AWS_PRICES } from '../../../cost/prices';
 import type { ScaledConfig } from '../../../project/redirector-scaled';
 
 /*
  * What each redirector profile costs a month on AWS (us-east-1, on-demand), at a stated traffic
- * (docs/redirector-scaled.md#cost, README). One dated table of the prices used, each with its
- * source; the arithmetic beside it, so the docs' figures are computed, not copied (a test holds
- * them together). When the project's shared price table (lib/cost) holds these services, this
- * table moves there.
+ * (docs/redirector-scaled.md#cost, README). What a machine costs comes from the project's price
+ * table (lib/cost/prices.ts); the managed services only the scaled profile uses are dated here,
+ * each with its source, until that table holds them. The docs' figures are computed from both,
+ * not copied (test/scaled/docs.test.ts holds them together).
  */
+
+const US_EAST = AWS_PRICES.regions['us-east-1'];
 
 export const HOURS = 730;
 
 export const REDIRECTOR_PRICES = {
   asOf: '2026-12-03',
   region: 'us-east-1',
-  ec2UsdPerHour: { 'c6gn.large': 0.0864 },
-  gp3UsdPerGBMonth: 0.08,
-  publicIpv4UsdPerHour: 0.005,
+  ec2UsdPerHour: { 'c6gn.large': US_EAST.instanceUsdPerHour['c6gn.large'] },
+  gp3UsdPerGBMonth: US_EAST.ebsUsdPerGBMonth.gp3,
+  publicIpv4UsdPerHour: US_EAST.publicIpv4UsdPerHour,
   fargate: { vcpuHour: 0.04048, gbHour: 0.004445 },
   alb: { hour: 0.0225, lcuHour: 0.008, newConnectionsPerLcu: 25, processedGBPerLcuHour: 1 },
   nat: { hour: 0.045, gb: 0.045 },
   valkeyNodeUsdPerHour: { 'cache.t4g.small': 0.0256, 'cache.t4g.medium': 0.052, 'cache.m7g.large': 0.1264, 'cache.r7g.large': 0.1752 } as Readonly<Record<string, number>>,
   efs: { standardGBMonth: 0.3, readGB: 0.03, writeGB: 0.06 },
   logs: { ingestGB: 0.5, storageGBMonth: 0.03 },
-  cloudWatch: { metricMonth: 0.3, alarmMonth: 0.1 },
-  egress: { freeGB: 100, usdPerGB: 0.09 },
+  cloudWatch: { metricMonth: US_EAST.cloudWatch.metricUsdPerMonth, alarmMonth: US_EAST.cloudWatch.alarmUsdPerMonth },
+  // The redirects stay within the first tier (10 TB).
+  egress: { freeGB: US_EAST.egress.freeGB, usdPerGB: US_EAST.egress.tiers[0].usdPerGB },
   sources: [
-    { what: 'EC2 c6gn.large, gp3, public IPv4, egress, CloudWatch metrics and alarms', source: '/work/shared/reference/pricing.md §1 (Karpenter price file 2026-01-19; AWS price lists 2026-10-16; egress 2026-06-10)', date: '2026-11-22' },
+    { what: 'EC2 c6gn.large, gp3, public IPv4, egress, CloudWatch metrics and alarms', source: 'lib/cost/prices.ts, the project\'s price table (its own sources)', date: AWS_PRICES.asOf },
     { what: 'Fargate Linux/x86 vCPU-hour, GB-hour', source: 'factualminds.com "Amazon Fargate & ECS Task Pricing" (us-east-1)', date: '2026-06-17' },
     { what: 'ALB hour and LCU-hour; what an LCU holds', source: 'awsnegotiations.com "Elastic Load Balancer Cost"', date: '2026-05' },
     { what: 'NAT gateway hour and GB processed', source: 'egresscost.com/nat-gateway; cloudburn.io NAT gateway pricing', date: '2026-03' },

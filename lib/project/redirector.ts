@@ -5,6 +5,7 @@ import { resolveConfig } from '../config/resolve';
 import { configSchema, scheduleSchema } from '../config/schema';
 import { parseSchedule, scheduleIntervalMinutes } from '../config/schedule';
 import type { Preset } from '../presets';
+import { REDIRECTOR_PROFILES, RedirectorProfile, ScaledConfig, resolveScaled, scaledSchema } from './redirector-scaled';
 
 /*
  * The redirector block of project.yaml (R1–R4, R6, R7): one machine running mirrorbits behind
@@ -42,6 +43,9 @@ export const redirectorSchema = configSchema
     }),
     /** How often the local copy follows the master: more often than the mirrors (R2). */
     repoSync: scheduleSchema.optional(),
+    /** One machine (default) or AWS's managed engines (R5, lib/project/redirector-scaled.ts). */
+    profile: z.enum(REDIRECTOR_PROFILES, { error: REDIRECTOR_PROFILES.join(' or ') }).optional(),
+    scaled: scaledSchema.optional(),
   });
 
 export type RedirectorInput = z.infer<typeof redirectorSchema>;
@@ -53,6 +57,9 @@ export interface RedirectorConfig {
   readonly checkIntervalMinutes: number;
   readonly scanIntervalMinutes: number;
   readonly geoip: { readonly accountId: number; readonly licenseKeyParameter: string };
+  readonly profile: RedirectorProfile;
+  /** With profile scaled: the ECS service, Redis and tasks (docs/redirector-scaled.md). */
+  readonly scaled?: ScaledConfig;
 }
 
 export const REDIRECTOR_DEFAULTS = {
@@ -91,6 +98,9 @@ export function resolveRedirector(r: RedirectorInput, preset: Preset, master: No
   if (!r.mirrorbits.artifact.sha256 && !r.mirrorbits.artifact.unverified) {
     problems.push({ path: ['redirector', 'mirrorbits', 'artifact', 'sha256'], shown: 'missing', allowed: `required: ${SHA256_HELP}; nothing runs unverified unless unverified says so in words` });
   }
+  const profile = r.profile ?? 'single';
+  const scaled = resolveScaled(profile, r.scaled);
+  problems.push(...scaled.problems);
   return {
     config: {
       node,
@@ -98,6 +108,8 @@ export function resolveRedirector(r: RedirectorInput, preset: Preset, master: No
       checkIntervalMinutes: r.mirrorbits.checkIntervalMinutes ?? REDIRECTOR_DEFAULTS.checkIntervalMinutes,
       scanIntervalMinutes: r.mirrorbits.scanIntervalMinutes ?? REDIRECTOR_DEFAULTS.scanIntervalMinutes,
       geoip: { accountId: r.geoip.accountId, licenseKeyParameter: r.geoip.licenseKeyParameter ?? REDIRECTOR_DEFAULTS.licenseKeyParameter },
+      profile,
+      scaled: scaled.config,
     },
     problems,
   };

@@ -37,6 +37,7 @@ export const DEBIAN_PACKAGE: Record<string, string> = {
   nginx: 'nginx',
   'redis-server': 'redis-server',
   'redis-cli': 'redis-tools',
+  'apt-cache': 'apt',
 };
 
 export function hasCommand(cmd: string): boolean {

@@ -80,7 +80,7 @@ function renderReconcileEnv(rl: RedirectorLayout): string {
 }
 
 /** redirector.env: what the redirector's scripts read (provisioning, GeoIP, refresh, metrics). */
-function renderRedirectorEnv(p: ProjectConfig, r: RedirectorConfig, rl: RedirectorLayout, geoip: GeoipSource): string {
+export function renderRedirectorEnv(p: ProjectConfig, r: RedirectorConfig, rl: RedirectorLayout, geoip: GeoipSource): string {
   const tree = r.node.trees[0];
   return renderShellVars(`mirrorfleet: the redirector ${r.node.hostname}, read by its scripts.`, {
     HOST_NAME: r.node.hostname,

@@ -38,6 +38,9 @@ const upstreamFile = (allowed: string) =>
   str(allowed).regex(/^(?!\.{1,2}(\/|$))(?!.*\/\.{1,2}(\/|$))[A-Za-z0-9._+-]+(\/[A-Za-z0-9._+-]+)*$/, { error: allowed });
 const PATTERN_HELP = 'an rsync pattern such as repodata/, *.xml or /dists/ (letters, digits, . _ - + / * ? [ ])';
 
+/** The strategy mirrorfleet no longer offers: the script was never installed on a node (docs/adr/0021). */
+const REMOVED_QFM = `${SYNC_STRATEGIES.join(' or ')}: quick-fedora-mirror is not a strategy any more; use filelist, which reads the same fullfiletimelist (docs/adr/0021)`;
+
 export const scheduleSchema = str(SCHEDULE_HELP).refine((s) => parseSchedule(s) !== undefined, { error: SCHEDULE_HELP });
 
 const treeSchema = strictObject({
@@ -56,7 +59,7 @@ const treeSchema = strictObject({
     .optional(),
   bandwidthLimitMbps: posInt('a whole number of Mbit/s (at least 1) to cap this tree\'s sync').optional(),
   // The sync engine (README: The sync engine); cross-field rules are in resolve.ts.
-  strategy: z.enum(SYNC_STRATEGIES, { error: SYNC_STRATEGIES.join(', ') }).optional(),
+  strategy: z.enum(SYNC_STRATEGIES, { error: (i) => (i.input === 'quick-fedora-mirror' ? REMOVED_QFM : SYNC_STRATEGIES.join(', ')) }).optional(),
   fileList: upstreamFile('a path in the upstream tree (relative, no ".."), such as fullfiletimelist-fedora').optional(),
   precheck: upstreamFile('a path in the upstream tree (relative, no ".."), such as distfiles/timestamp.mirmon').optional(),
   preBitflip: bool.optional(),

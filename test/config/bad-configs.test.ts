@@ -78,6 +78,12 @@ const BAD: [string, string[]][] = [
     ],
   ],
   [
+    'sync-strategy-removed.yaml',
+    [
+      "FILE:12:15 trees[0].strategy: \"quick-fedora-mirror\" \u2014 rsync or filelist: quick-fedora-mirror is not a strategy any more; use filelist, which reads the same fullfiletimelist (docs/adr/0021)",
+    ],
+  ],
+  [
     'syntax-error.yaml',
     [
       "FILE:3:1 (YAML): Map keys must be unique \u2014 valid YAML",

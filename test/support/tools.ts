@@ -21,7 +21,6 @@ export const DEBIAN_PACKAGE: Record<string, string> = {
   python3: 'python3',
   promtool: 'prometheus',
   'prometheus-node-exporter': 'prometheus-node-exporter',
-  zsh: 'zsh',
   losetup: 'util-linux',
   blkid: 'util-linux',
   mount: 'mount',

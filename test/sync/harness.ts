@@ -38,17 +38,31 @@ export interface Upstream {
   stop(): Promise<void>;
   /** mirror-publish on the upstream tree: the master's step after new content lands (M2). */
   publish(list?: string): RunResult;
+  /** The daemon's children: one per connection being served (to freeze one, as a hung master). */
+  serving(): number[];
 }
 
-export async function startUpstream(root: string, name = 'repo'): Promise<Upstream> {
+export async function startUpstream(root: string, name = 'repo', opts: { preXfer?: string } = {}): Promise<Upstream> {
   const dir = path.join(root, 'upstream', name);
   fs.mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const logFile = path.join(root, 'upstream', 'rsyncd.log');
-  const conf = `port = ${port}\npid file = ${root}/upstream/rsyncd.pid\nlog file = ${logFile}\nuse chroot = no\nuid = root\ngid = root\nread only = yes\n\n[${name}]\n    path = ${dir}\n`;
+  const pidFile = path.join(root, 'upstream', 'rsyncd.pid');
+  const preXfer = opts.preXfer ? `    pre-xfer exec = ${opts.preXfer}\n` : '';
+  const conf = `port = ${port}\npid file = ${pidFile}\nlog file = ${logFile}\nuse chroot = no\nuid = root\ngid = root\nread only = yes\n\n[${name}]\n    path = ${dir}\n${preXfer}`;
   const up: Upstream = {
     dir,
     url: `rsync://127.0.0.1:${port}/${name}/`,
+    serving: () => {
+      const daemon = Number(fs.readFileSync(pidFile, 'utf8'));
+      return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+        try {
+          return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]) === daemon;
+        } catch {
+          return false;
+        }
+      });
+    },
     log: () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : ''),
     start: async () => {
       up.daemon = await startRsyncd(path.join(root, 'upstream', 'rsyncd.conf'), conf);

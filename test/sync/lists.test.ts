@@ -101,6 +101,7 @@ describeWith(['rsync', 'flock', 'sha1sum', 'mkfifo', 'truncate'], 'a hostile or 
     publishEdited(up, (t) => t, 12);
     const r = await e.run();
     expect(out(r)).not.toContain('FAILED');
+    expect(fs.lstatSync(repomd).isFile()).toBe(true); // (reading a pipe would block this test)
     expect(fs.readFileSync(repomd, 'utf8')).toBe('<repomd>2</repomd>\n');
   });
 

@@ -11,6 +11,9 @@ export const traceRelativePath = (c: NodeConfig) => `project/trace/${c.hostname}
 /** Seconds between retries of a transient rsync failure: doubled each time (30, 60, 120 s). */
 export const SYNC_RETRY_DELAY_SECONDS = 30;
 
+/** Seconds each post-sync hook may run before it is stopped and reported as timed out. */
+export const HOOK_TIMEOUT_SECONDS = 300;
+
 /**
  * The one file a tree's sync reads (`mirror-sync TREE.conf`): everything the sync and its
  * post-sync hooks need, as bash variables. This is the interface between the renderers and
@@ -53,6 +56,7 @@ export function renderTreeConf(c: NodeConfig, l: NodeLayout, t: TreeConfig): str
     REPORT_MIRROR_PASSWORD_FILE: c.reports.reportMirror && categories.length > 0 ? c.reports.reportMirror.passwordFile : undefined,
     WEBHOOK_URL: c.reports.webhook?.url,
     POST_SYNC: `${l.binDir}/mirror-post-sync`,
+    HOOK_TIMEOUT: HOOK_TIMEOUT_SECONDS,
   });
 }
 

@@ -15,7 +15,8 @@ import { RunResult, TestRsyncd, startRsyncd } from '../support/rsyncd';
  * as a process. Hooks are replaced by a recorder; test/daemons/sync.test.ts runs the real ones.
  */
 
-export const SYNC = path.join(REPO, 'assets', 'mirror-sync');
+export const REPO_ASSETS = path.join(REPO, 'assets');
+export const SYNC = path.join(REPO_ASSETS, 'mirror-sync');
 export const PUBLISH = path.join(REPO, 'assets', 'mirror-publish');
 
 /** Writes files under `dir`: a string is the content, a number that many random bytes. */
@@ -82,6 +83,8 @@ export interface Engine {
   readonly tree: TreeConfig;
   readonly conf: string;
   readonly state: string;
+  /** node_exporter's textfile directory: the sync's and the hooks' .prom files. */
+  readonly metricsDir: string;
   /** mirror-sync CONF [args], in its own process group (onSpawn gets its pid, for kill tests). */
   run(args?: string[], opts?: { conf?: string; onSpawn?: (pid: number) => void; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
   metrics(): string;
@@ -119,6 +122,7 @@ export function engine(root: string, upstream: string, treeKeys: Record<string, 
     tree,
     conf,
     state,
+    metricsDir: layout.metricsDir,
     run: (args = [], opts = {}) => runAsync(SYNC, [opts.conf ?? conf, ...args], opts.onSpawn, opts.env),
     metrics: () => fs.readFileSync(path.join(layout.metricsDir, 'mirrorfleet_sync_repo.prom'), 'utf8'),
     status: () => JSON.parse(fs.readFileSync(path.join(state, 'status.json'), 'utf8')),

@@ -115,7 +115,7 @@ export function resolveConfig(input: MirrorConfigInput): { config: NodeConfig; p
 
 type SyncSettings = Pick<
   TreeConfig,
-  'strategy' | 'fileList' | 'precheck' | 'preBitflip' | 'metadataLast' | 'maxDeletePercent' | 'minFreeMiB' | 'retries' | 'maxRuntimeMinutes'
+  'strategy' | 'fileList' | 'precheck' | 'preBitflip' | 'metadataLast' | 'maxDeletePercent' | 'minFreeMiB' | 'retries' | 'maxRuntimeMinutes' | 'verifySchedule'
 >;
 
 /**
@@ -141,6 +141,7 @@ function resolveSync(t: TreeInput, i: number, fromPreset: PresetTree | undefined
     minFreeMiB: t.minFreeMiB ?? DEFAULTS.minFreeMiB,
     retries: t.retries ?? DEFAULTS.syncRetries,
     maxRuntimeMinutes: t.maxRuntimeMinutes ?? DEFAULTS.maxRuntimeMinutes,
+    verifySchedule: t.verifySchedule === 'off' ? undefined : parseSchedule(t.verifySchedule ?? DEFAULTS.verifySchedule),
   };
 }
 

@@ -41,6 +41,8 @@ const PATTERN_HELP = 'an rsync pattern such as repodata/, *.xml or /dists/ (lett
 /** The strategy mirrorfleet no longer offers: the script was never installed on a node (docs/adr/0021). */
 const REMOVED_QFM = `${SYNC_STRATEGIES.join(' or ')}: quick-fedora-mirror is not a strategy any more; use filelist, which reads the same fullfiletimelist (docs/adr/0021)`;
 
+const VERIFY_HELP = `"off", or when to compare the whole tree with upstream: ${SCHEDULE_HELP}`;
+
 export const scheduleSchema = str(SCHEDULE_HELP).refine((s) => parseSchedule(s) !== undefined, { error: SCHEDULE_HELP });
 
 const treeSchema = strictObject({
@@ -70,6 +72,7 @@ const treeSchema = strictObject({
   minFreeMiB: posInt('a whole number of MiB from 0 to 1048576 that must stay free after a sync', 0, 1_048_576).optional(),
   retries: posInt('a whole number of retries from 0 to 20', 0, 20).optional(),
   maxRuntimeMinutes: posInt('a whole number of minutes from 5 to 690 (the sync service is stopped at 12 h)', 5, 690).optional(),
+  verifySchedule: str(VERIFY_HELP).refine((s) => s === 'off' || parseSchedule(s) !== undefined, { error: VERIFY_HELP }).optional(),
 });
 
 export const configSchema = strictObject({

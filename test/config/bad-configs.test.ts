@@ -109,7 +109,7 @@ const BAD: [string, string[]][] = [
       "FILE:2:1 hostnme: unknown key \u2014 did you mean \"hostname\"? allowed keys here: preset, hostname, admin, site, timezone, bandwidthMbps, trees, http, https, rsync, tls, storage, reports, bitflips, aws, hcloud",
       "FILE:4:3 admin.email: missing \u2014 required: an e-mail address such as mirror-admin@example.org",
       "FILE:5:3 admin.emial: unknown key \u2014 did you mean \"email\"? allowed keys here: name, email",
-      "FILE:12:5 trees[0].shedule: unknown key \u2014 did you mean \"schedule\"? allowed keys here: name, upstream, path, schedule, excludes, bandwidthLimitMbps, strategy, fileList, precheck, preBitflip, metadataLast, maxDeletePercent, minFreeMiB, retries, maxRuntimeMinutes",
+      "FILE:12:5 trees[0].shedule: unknown key \u2014 did you mean \"schedule\"? allowed keys here: name, upstream, path, schedule, excludes, bandwidthLimitMbps, strategy, fileList, precheck, preBitflip, metadataLast, maxDeletePercent, minFreeMiB, retries, maxRuntimeMinutes, verifySchedule",
     ],
   ],
   [

@@ -40,6 +40,7 @@ describe('sync engine keys: bad values', () => {
     minFreeMiB: -1
     retries: 50
     maxRuntimeMinutes: 720
+    verifySchedule: daily
 `),
     ).toEqual([
       'FILE:9:15 trees[0].strategy: "fileslist" — rsync, filelist (did you mean "filelist"?)',
@@ -51,6 +52,7 @@ describe('sync engine keys: bad values', () => {
       'FILE:15:17 trees[0].minFreeMiB: -1 — a whole number of MiB from 0 to 1048576 that must stay free after a sync',
       'FILE:16:14 trees[0].retries: 50 — a whole number of retries from 0 to 20',
       'FILE:17:24 trees[0].maxRuntimeMinutes: 720 — a whole number of minutes from 5 to 690 (the sync service is stopped at 12 h)',
+      'FILE:18:21 trees[0].verifySchedule: "daily" — "off", or when to compare the whole tree with upstream: "every N minutes" with N dividing 60 (1-60), or "every N hours from HH:MM" with N dividing 24',
     ]);
   });
 
@@ -82,6 +84,10 @@ describe('sync engine keys: bad values', () => {
     minFreeMiB: 0
     retries: 0
     maxRuntimeMinutes: 690
+    verifySchedule: every 12 hours from 04:30
+  - name: rocky
+    upstream: rsync://rsync.example.org/rocky/
+    verifySchedule: "off"
 `),
     ).toEqual([]);
   });

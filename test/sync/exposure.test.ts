@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { renderUserData } from '../../lib/render/cloud-init';
+import { renderNodeUserData } from '../../lib/roles/mirror-node/role';
 import { exampleConfig, tmpDir } from '../support/fixtures';
 import { describeWith, run } from '../support/tools';
 import { engine, out, startUpstream, writeFiles } from './harness';
@@ -55,7 +55,7 @@ describeWith(['mount', 'umount', 'findmnt'], 'the data volume mount options (the
   });
 
   it('the rendered fstab entry mounts the volume nosuid, nodev, noexec: a planted program does not run', () => {
-    const doc = parse(renderUserData(exampleConfig('fedora'), { dataDevice: '/dev/vdb' }));
+    const doc = parse(renderNodeUserData(exampleConfig('fedora'), { dataDevice: '/dev/vdb' }));
     const options: string = doc.mounts[0][3];
     dir = tmpDir('mount-options');
     // The same options on a tmpfs (x-systemd.* are for systemd's fstab generator; mount(8) passes them over).

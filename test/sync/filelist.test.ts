@@ -94,7 +94,7 @@ describeWith(['rsync', 'flock'], 'mirror-sync, strategy filelist, against a real
     // The planned paths, from the two lists: the new and changed files (and directories whose
     // times changed), nothing else.
     const planned = fs.readFileSync(path.join(e.state, 'run', 'xfer'), 'utf8').split('\n').filter(Boolean);
-    expect(planned.filter((p) => fs.statSync(path.join(tree(), p)).isFile())).toEqual([
+    expect(planned.filter((p) => fs.statSync(path.join(tree(), p)).isFile()).sort()).toEqual([
       'el/9/os/Packages/a/alpha-1.1-1.el9.x86_64.rpm',
       'el/9/os/Packages/g/gamma-0.1-1.el9.x86_64.rpm',
       'el/9/os/repodata/repomd.xml',

@@ -126,5 +126,6 @@ describe('sync engine keys: presets and defaults', () => {
     expect(defaultOf('retries')).toBe(`\`${DEFAULTS.syncRetries}\``);
     expect(defaultOf('maxRuntimeMinutes')).toBe(`\`${DEFAULTS.maxRuntimeMinutes}\``);
     expect(defaultOf('preBitflip')).toBe('`false`');
+    expect(defaultOf('verifySchedule')).toBe(`\`${DEFAULTS.verifySchedule}\``);
   });
 });

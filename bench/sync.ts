@@ -111,7 +111,7 @@ function sh(cmd: string, argv: string[], env?: NodeJS.ProcessEnv) {
   const r = spawnSync(cmd, argv, { encoding: 'utf8', env: env ?? process.env, maxBuffer: 1 << 28 });
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')}: exit ${r.status}\n${r.stdout}\n${r.stderr}`);
-  return { seconds, stdout: r.stdout };
+  return { seconds, stdout: r.stdout, stderr: r.stderr };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -201,17 +201,35 @@ trees:
   };
 }
 
-/** No-change syncs: the median of 5 runs each, plain rsync and mirror-sync alternating. */
+/**
+ * No-change syncs: the median of 5 runs each, plain rsync and mirror-sync alternating. With
+ * MIRROR_SYNC_TIMING, mirror-sync says where its time went (microseconds): reading its file and
+ * taking the lock (a flock process), the check (one rsync --list-only), the record (metrics and
+ * status.json, one rename.ul); the rest of the wall time is starting and ending the process.
+ */
 function noChange(s: Setup) {
   const plain: number[] = [];
   const engine: number[] = [];
+  const phases: Record<string, number[]> = {};
   for (let i = 0; i < 5; i++) {
     plain.push(sh('rsync', ['-rlpt', '--delete-delay', s.url, `${s.plain}/`]).seconds);
-    const r = sh(path.join(ASSETS, 'mirror-sync'), [s.conf]);
+    const r = sh(path.join(ASSETS, 'mirror-sync'), [s.conf], { ...process.env, MIRROR_SYNC_TIMING: '1' });
     if (!r.stdout.includes('unchanged:')) throw new Error(`mirror-sync did a sync where nothing changed:\n${r.stdout}`);
     engine.push(r.seconds);
+    const t = /mirror-sync-timing: (\S+) (\S+) (\S+) (\S+)/.exec(r.stderr)!.slice(1).map(Number);
+    const phase = (k: string, seconds: number) => (phases[k] ??= []).push(seconds);
+    phase('conf+lock', t[1] - t[0]);
+    phase('check', t[2] - t[1]);
+    phase('record', t[3] - t[2]);
+    phase('process start and exit', r.seconds - (t[3] - t[0]));
   }
-  return { plain: median(plain), engine: median(engine) };
+  const breakdown = ['process start and exit', 'conf+lock', 'check', 'record'].map((k) => `${k} ${(median(phases[k]) * 1000).toFixed(1)} ms`).join(', ');
+  return { plain: median(plain), engine: median(engine), range: [Math.min(...engine), Math.max(...engine)], breakdown };
+}
+
+/** The median time of 9 starts of a small command: what each process a run starts costs here. */
+function floor(cmd: string, argv: string[]): number {
+  return median(Array.from({ length: 9 }, () => sh(cmd, argv).seconds));
 }
 
 async function cleanup(s: Setup) {
@@ -229,6 +247,8 @@ async function main() {
   const a = noChange(s);
   const r1 = a.plain / a.engine;
   console.log(`(a) no change:   plain rsync ${fmt(a.plain)}   mirror-sync ${fmt(a.engine)}   ratio ${r1.toFixed(1)}`);
+  console.log(`    mirror-sync's no-change time (medians; its 5 runs took ${fmt(a.range[0])} to ${fmt(a.range[1])}): ${a.breakdown}`);
+  console.log(`    for scale, in this run: a process start (bash -c :) ${(floor('bash', ['-c', ':']) * 1000).toFixed(1)} ms, rsync --version ${(floor('rsync', ['--version']) * 1000).toFixed(1)} ms, flock -n ${(floor('flock', ['-n', path.join(s.work, 'floor.lock'), 'true']) * 1000).toFixed(1)} ms`);
 
   // Three rounds, each a new 1% change published by the master, then both syncs; medians.
   const rounds: { plain: number; engine: number }[] = [];

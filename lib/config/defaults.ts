@@ -39,6 +39,8 @@ export const DEFAULTS = {
   syncRetries: 3,
   /** The engine stops itself (and reports it) before the unit's TimeoutStartSec of 12 h (N13). */
   maxRuntimeMinutes: 660,
+  /** The full verification run (mirror-sync --full): catches what a marker or list missed. */
+  verifySchedule: 'every 24 hours from 03:00',
   mirrorManagerServer: 'https://mirrormanager.fedoraproject.org/xmlrpc',
   mirrorManagerPasswordFile: '/etc/mirrorfleet/secrets/mirrormanager-password',
 } as const;

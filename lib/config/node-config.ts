@@ -97,4 +97,6 @@ export interface TreeConfig {
   readonly minFreeMiB: number;
   readonly retries: number;
   readonly maxRuntimeMinutes: number;
+  /** When the whole tree is compared with upstream (mirror-sync --full); undefined: never. */
+  readonly verifySchedule?: Schedule;
 }

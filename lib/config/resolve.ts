@@ -57,7 +57,7 @@ export function resolveConfig(input: MirrorConfigInput): { config: NodeConfig; p
       bandwidthLimitMbps: t.bandwidthLimitMbps,
       presetTree: fromPreset?.name,
       mirrorManagerCategories: fromPreset?.mirrorManagerCategories ?? {},
-      ...resolveSync(t, i, fromPreset, preset.metadataLast, treePath, upstream, problems),
+      ...resolveSync(t, i, fromPreset, preset.metadataLast, problems),
     });
   });
 
@@ -165,14 +165,14 @@ function treeSizes(trees: readonly TreeInput[], presetTrees: readonly (PresetTre
 
 type SyncSettings = Pick<
   TreeConfig,
-  'strategy' | 'fileList' | 'precheck' | 'preBitflip' | 'metadataLast' | 'maxDeletePercent' | 'minFreeMiB' | 'retries' | 'maxRuntimeMinutes'
+  'strategy' | 'fileList' | 'precheck' | 'preBitflip' | 'metadataLast' | 'maxDeletePercent' | 'minFreeMiB' | 'retries' | 'maxRuntimeMinutes' | 'verifySchedule'
 >;
 
 /**
  * The tree's sync engine settings (README: The sync engine). A preset's file list and marker are
  * files of the mirrored tree, so they hold for any upstream that carries the tree.
  */
-function resolveSync(t: TreeInput, i: number, fromPreset: PresetTree | undefined, metadataLast: readonly string[], treePath: string, upstream: string | undefined, problems: Problem[]): SyncSettings {
+function resolveSync(t: TreeInput, i: number, fromPreset: PresetTree | undefined, metadataLast: readonly string[], problems: Problem[]): SyncSettings {
   const strategy = t.strategy ?? fromPreset?.strategy ?? DEFAULTS.syncStrategy;
   const fileList = t.fileList ?? (strategy === 'filelist' && fromPreset?.strategy === 'filelist' ? fromPreset.fileList : undefined);
   if (strategy === 'filelist' && fileList === undefined) {
@@ -180,14 +180,6 @@ function resolveSync(t: TreeInput, i: number, fromPreset: PresetTree | undefined
   }
   if (strategy !== 'filelist' && t.fileList !== undefined) {
     problems.push({ path: ['trees', i, 'fileList'], allowed: `only with strategy filelist (this tree syncs with ${strategy})` });
-  }
-  if (strategy === 'quick-fedora-mirror' && upstream !== undefined) {
-    const qfm = quickFedoraMirrorModule(upstream);
-    if (!qfm) {
-      problems.push({ path: ['trees', i, 'upstream'], shown: `"${upstream}"`, allowed: `with strategy quick-fedora-mirror, rsync://host/MODULE/ with MODULE one of ${Object.keys(QFM_MODULE_DIRS).join(', ')} (or the same with 0, tier 1)` });
-    } else if (path.posix.basename(treePath) !== qfm.dir) {
-      problems.push({ path: ['trees', i, 'path'], shown: `"${treePath}"`, allowed: `a directory named "${qfm.dir}": quick-fedora-mirror keeps module ${qfm.module} in <parent>/${qfm.dir}` });
-    }
   }
   return {
     strategy,
@@ -199,23 +191,8 @@ function resolveSync(t: TreeInput, i: number, fromPreset: PresetTree | undefined
     minFreeMiB: t.minFreeMiB ?? DEFAULTS.minFreeMiB,
     retries: t.retries ?? DEFAULTS.syncRetries,
     maxRuntimeMinutes: t.maxRuntimeMinutes ?? DEFAULTS.maxRuntimeMinutes,
+    verifySchedule: t.verifySchedule === 'off' ? undefined : parseSchedule(t.verifySchedule ?? DEFAULTS.verifySchedule),
   };
-}
-
-/** quick-fedora-mirror's module → directory mapping (its MODULEMAPPING default, node-practice §1.10). */
-export const QFM_MODULE_DIRS: Readonly<Record<string, string>> = {
-  'fedora-alt': 'alt',
-  'fedora-archive': 'archive',
-  'fedora-enchilada': 'fedora',
-  'fedora-epel': 'epel',
-  'fedora-secondary': 'fedora-secondary',
-};
-
-/** The qfm module an upstream URL names: rsync://host/fedora-enchilada[0]/ (0: tier 1, pre-bitflip). */
-export function quickFedoraMirrorModule(upstream: string): { remote: string; module: string; dir: string; tier1: boolean } | undefined {
-  const m = /^(rsync:\/\/[^/]+)\/([a-z-]+?)(0?)\/?$/.exec(upstream);
-  if (!m || !(m[2] in QFM_MODULE_DIRS)) return undefined;
-  return { remote: m[1], module: m[2], dir: QFM_MODULE_DIRS[m[2]], tier1: m[3] === '0' };
 }
 
 const stripSlash = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p);

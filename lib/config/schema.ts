@@ -57,6 +57,11 @@ const upstreamFile = (allowed: string) =>
   str(allowed).regex(/^(?!\.{1,2}(\/|$))(?!.*\/\.{1,2}(\/|$))[A-Za-z0-9._+-]+(\/[A-Za-z0-9._+-]+)*$/, { error: allowed });
 const PATTERN_HELP = 'an rsync pattern such as repodata/, *.xml or /dists/ (letters, digits, . _ - + / * ? [ ])';
 
+/** The strategy mirrorfleet no longer offers: the script was never installed on a node (docs/adr/0021). */
+const REMOVED_QFM = `${SYNC_STRATEGIES.join(' or ')}: quick-fedora-mirror is not a strategy any more; use filelist, which reads the same fullfiletimelist (docs/adr/0021)`;
+
+const VERIFY_HELP = `"off", or when to compare the whole tree with upstream: ${SCHEDULE_HELP}`;
+
 export const scheduleSchema = str(SCHEDULE_HELP).refine((s) => parseSchedule(s) !== undefined, { error: SCHEDULE_HELP });
 
 const treeSchema = strictObject({
@@ -80,7 +85,7 @@ const treeSchema = strictObject({
   sizeGiB: posInt('the tree\'s size today in whole GiB, from 1 to 65536', 1, 65536).optional(),
   growthGiBPerYear: posInt('the tree\'s growth a year in whole GiB, from 0 to 65536', 0, 65536).optional(),
   // The sync engine (README: The sync engine); cross-field rules are in resolve.ts.
-  strategy: z.enum(SYNC_STRATEGIES, { error: SYNC_STRATEGIES.join(', ') }).optional(),
+  strategy: z.enum(SYNC_STRATEGIES, { error: (i) => (i.input === 'quick-fedora-mirror' ? REMOVED_QFM : SYNC_STRATEGIES.join(', ')) }).optional(),
   fileList: upstreamFile('a path in the upstream tree (relative, no ".."), such as fullfiletimelist-fedora').optional(),
   precheck: upstreamFile('a path in the upstream tree (relative, no ".."), such as distfiles/timestamp.mirmon').optional(),
   preBitflip: bool.optional(),
@@ -91,6 +96,7 @@ const treeSchema = strictObject({
   minFreeMiB: posInt('a whole number of MiB from 0 to 1048576 that must stay free after a sync', 0, 1_048_576).optional(),
   retries: posInt('a whole number of retries from 0 to 20', 0, 20).optional(),
   maxRuntimeMinutes: posInt('a whole number of minutes from 5 to 690 (the sync service is stopped at 12 h)', 5, 690).optional(),
+  verifySchedule: str(VERIFY_HELP).refine((s) => s === 'off' || parseSchedule(s) !== undefined, { error: VERIFY_HELP }).optional(),
 });
 
 export const configSchema = strictObject({

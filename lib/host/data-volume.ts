@@ -3,6 +3,12 @@
 export const DATA_LABEL = 'mirrordata';
 
 /**
+ * The data volume's fstab options. It holds only what upstream sent: nosuid, nodev and noexec
+ * keep a planted setuid program or device file inert (docs/sync-guarantees.md, case 6).
+ */
+export const DATA_MOUNT_OPTIONS = 'defaults,nofail,noatime,nosuid,nodev,noexec,x-systemd.device-timeout=60s';
+
+/**
  * How long a node waits at boot for its data volume to appear. Clouds attach the volume after
  * the server starts (EC2 after the instance is running, Hetzner after the server is created).
  */

@@ -18,9 +18,13 @@ export const TEXTFILE_METRICS = {
     'mirrorfleet_sync_files_deleted',
     'mirrorfleet_sync_success',
     'mirrorfleet_sync_outcome',
+    // The full verification run (mirror-sync --full, docs/sync-guarantees.md case 10).
+    'mirrorfleet_sync_verify_last_success_timestamp_seconds',
+    'mirrorfleet_sync_verify_success',
+    'mirrorfleet_sync_verify_missed_paths',
   ],
   /** assets/mirror-post-sync. */
-  hooks: ['mirrorfleet_sync_hook_failures'],
+  hooks: ['mirrorfleet_sync_hook_failures', 'mirrorfleet_sync_hook_timeouts'],
   /** assets/mirrorfleet-cert-deploy. */
   certificate: ['mirrorfleet_cert_not_after_timestamp_seconds'],
   /** A role's static metrics (HostRole.staticMetrics): what the alert rules compare against. */

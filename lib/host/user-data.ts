@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import { NODE_LAYOUT } from '../render/layout';
 import { BUNDLE_PATH, renderBundle } from './bundle';
-import { DATA_LABEL, DATA_VOLUME_WAIT_SECONDS, prepareDataVolumeCommand } from './data-volume';
+import { DATA_LABEL, DATA_VOLUME_WAIT_SECONDS, prepareDataVolumeCommand, DATA_MOUNT_OPTIONS } from './data-volume';
 import { HostFile } from './files';
 import { HostSpec, hostFiles, hostPackages } from './host';
 import { SystemUser } from './role';
@@ -66,7 +66,7 @@ export function renderUserData(h: HostSpec, bindings: UserDataBindings = { dataD
     // Every boot: wait for the volume, format it only if blank, refuse a foreign one (data-volume.ts).
     // Last, so its exit status is the bootcmd script's.
     bootcmd: [...(bindings.bootcmd ?? []), prepareDataVolumeCommand(v.filesystem, bindings.dataDevice, bindings.dataVolumeWaitSeconds ?? DATA_VOLUME_WAIT_SECONDS.other)],
-    mounts: [[`LABEL=${DATA_LABEL}`, v.mountPoint, v.filesystem, 'defaults,nofail,noatime,x-systemd.device-timeout=60s', '0', '2']],
+    mounts: [[`LABEL=${DATA_LABEL}`, v.mountPoint, v.filesystem, DATA_MOUNT_OPTIONS, '0', '2']],
     ...writeFiles(bindings, files),
     runcmd: [
       ...(bindings.fetchBundle ?? []),

@@ -24,8 +24,7 @@ export const FEDORA: Preset = {
       // "Please use the quick-fedora-mirror zsh script if at all possible. This script uses rsync
       // and some informational files on the mirrors to allow you to only sync those files you
       // need": mirror-sync reads the same file list (node-practice §1.2: one list per module
-      // directory, at its root) and diffs it; docs/adr/0021 (strategy quick-fedora-mirror runs
-      // the script itself).
+      // directory, at its root) and diffs it, so the script itself is not needed (docs/adr/0021).
       strategy: 'filelist',
       fileList: 'fullfiletimelist-fedora',
       // "As of the Fedora 8 release, the total space consumed ... is 1.1TB and growing";

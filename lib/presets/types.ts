@@ -6,7 +6,7 @@
 export type PresetId = 'xcp-ng' | 'fedora' | 'gentoo' | 'custom';
 
 /** How mirror-sync plans a sync (README: The sync engine). */
-export const SYNC_STRATEGIES = ['rsync', 'filelist', 'quick-fedora-mirror'] as const;
+export const SYNC_STRATEGIES = ['rsync', 'filelist'] as const;
 export type SyncStrategy = (typeof SYNC_STRATEGIES)[number];
 
 /** A requirement quoted from a guide: the text is shown verbatim when a config breaks it. */

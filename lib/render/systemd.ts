@@ -31,8 +31,31 @@ function syncUnits(c: NodeConfig, l: NodeLayout, t: TreeConfig): UnitFile[] {
     {
       name: `${name}.service`,
       enable: false,
+      content: syncService(l, t, `Sync mirror tree ${t.name} from ${t.upstream}`, ''),
+    },
+    {
+      name: `${name}.timer`,
+      enable: true,
       content: `[Unit]
-Description=Sync mirror tree ${t.name} from ${t.upstream}
+Description=Sync mirror tree ${t.name} ${describeSchedule(t.schedule)} (${c.preset.title})
+
+[Timer]
+OnCalendar=${onCalendar(t.schedule, c.timezone)}
+${delay > 0 ? `RandomizedDelaySec=${delay}min\nFixedRandomDelay=true\n` : ''}AccuracySec=1s
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+`,
+    },
+    ...verifyUnits(c, l, t),
+  ];
+}
+
+/** The oneshot service that runs mirror-sync on the tree's file, as the sync user. */
+function syncService(l: NodeLayout, t: TreeConfig, description: string, args: string): string {
+  return `[Unit]
+Description=${description}
 Documentation=man:rsync(1)
 Wants=network-online.target
 After=network-online.target
@@ -44,7 +67,7 @@ User=${SYNC_USER}
 Group=${SYNC_GROUP}
 # Keeps upstream modes: 0750 pre-bitflip content stays private (N17).
 UMask=0022
-ExecStart=${l.binDir}/mirror-sync ${treeConfPath(l, t.name)}
+ExecStart=${l.binDir}/mirror-sync ${treeConfPath(l, t.name)}${args}
 # A stuck sync is killed and shows as failed (N13).
 TimeoutStartSec=${SYNC_TIMEOUT_HOURS}h
 Nice=10
@@ -53,17 +76,32 @@ IOSchedulingPriority=7
 NoNewPrivileges=yes
 PrivateTmp=yes
 ProtectSystem=full
-`,
-    },
+`;
+}
+
+/** Hours over which the verification runs of many mirrors spread, so upstream is not walked by all at once. */
+export const VERIFY_SPREAD_HOURS = 2;
+
+/**
+ * The full verification run (docs/sync-guarantees.md, case 10): on its own slow schedule, the
+ * whole tree is compared with upstream whatever the marker or list says. When a sync holds the
+ * lock, the next sync does the comparison instead; its result is a metric either way.
+ */
+function verifyUnits(c: NodeConfig, l: NodeLayout, t: TreeConfig): UnitFile[] {
+  if (!t.verifySchedule) return [];
+  const name = `${syncUnitName(t)}-verify`;
+  return [
+    { name: `${name}.service`, enable: false, content: syncService(l, t, `Compare mirror tree ${t.name} with ${t.upstream} (full verification)`, ' --full') },
     {
       name: `${name}.timer`,
       enable: true,
       content: `[Unit]
-Description=Sync mirror tree ${t.name} ${describeSchedule(t.schedule)} (${c.preset.title})
+Description=Full verification of mirror tree ${t.name} ${describeSchedule(t.verifySchedule)}
 
 [Timer]
-OnCalendar=${onCalendar(t.schedule, c.timezone)}
-${delay > 0 ? `RandomizedDelaySec=${delay}min\nFixedRandomDelay=true\n` : ''}AccuracySec=1s
+OnCalendar=${onCalendar(t.verifySchedule, c.timezone)}
+RandomizedDelaySec=${VERIFY_SPREAD_HOURS}h
+FixedRandomDelay=true
 Persistent=true
 
 [Install]

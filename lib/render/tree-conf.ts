@@ -1,6 +1,4 @@
-import * as path from 'node:path';
 import { NodeConfig, TreeConfig } from '../config/node-config';
-import { quickFedoraMirrorModule } from '../config/resolve';
 import { NodeLayout, syncStateDir } from './layout';
 import { renderShellVars } from './shell';
 
@@ -13,26 +11,18 @@ export const traceRelativePath = (c: NodeConfig) => `project/trace/${c.hostname}
 /** Seconds between retries of a transient rsync failure: doubled each time (30, 60, 120 s). */
 export const SYNC_RETRY_DELAY_SECONDS = 30;
 
-/**
- * quick-fedora-mirror for trees with strategy quick-fedora-mirror (docs/adr/0021): zsh, from the
- * upstream commit node-practice §1 read, fetched at first boot like report_mirror (docs/adr/0007).
- */
-export const QUICK_FEDORA_MIRROR_COMMIT = '483d729';
-export const QUICK_FEDORA_MIRROR_URL = `https://pagure.io/quick-fedora-mirror/raw/${QUICK_FEDORA_MIRROR_COMMIT}/f/quick-fedora-mirror`;
-export const needsQuickFedoraMirror = (c: NodeConfig) => c.trees.some((t) => t.strategy === 'quick-fedora-mirror');
+/** Seconds each post-sync hook may run before it is stopped and reported as timed out. */
+export const HOOK_TIMEOUT_SECONDS = 300;
 
 /**
  * The one file a tree's sync reads (`mirror-sync TREE.conf`): everything the sync and its
  * post-sync hooks need, as bash variables. This is the interface between the renderers and
- * whatever sync engine the node runs; with strategy quick-fedora-mirror it is that script's
- * config file too (zsh reads the same lines).
+ * whatever sync engine the node runs.
  */
 export function renderTreeConf(c: NodeConfig, l: NodeLayout, t: TreeConfig): string {
   const categories = Object.keys(t.mirrorManagerCategories);
-  const qfm = t.strategy === 'quick-fedora-mirror';
   const bwlimit = t.bandwidthLimitMbps === undefined ? 0 : Math.floor((t.bandwidthLimitMbps * 1_000_000) / 8 / 1024);
-  const readers = `${l.binDir}/mirror-sync and mirror-post-sync${qfm ? ' (and quick-fedora-mirror -c)' : ''}`;
-  const main = renderShellVars(`mirrorfleet: sync settings for tree ${t.name} of ${c.hostname}\nRead by ${readers}. Written by mirrorfleet.`, {
+  return renderShellVars(`mirrorfleet: sync settings for tree ${t.name} of ${c.hostname}\nRead by ${l.binDir}/mirror-sync and mirror-post-sync. Written by mirrorfleet.`, {
     TREE_NAME: t.name,
     UPSTREAM: t.upstream,
     TREE_PATH: t.path,
@@ -66,30 +56,7 @@ export function renderTreeConf(c: NodeConfig, l: NodeLayout, t: TreeConfig): str
     REPORT_MIRROR_PASSWORD_FILE: c.reports.reportMirror && categories.length > 0 ? c.reports.reportMirror.passwordFile : undefined,
     WEBHOOK_URL: c.reports.webhook?.url,
     POST_SYNC: `${l.binDir}/mirror-post-sync`,
-  });
-  return qfm ? main + renderQuickFedoraMirrorVars(l, t, bwlimit) : main;
-}
-
-/** quick-fedora-mirror's own settings (node-practice §1.10), derived from the tree. */
-function renderQuickFedoraMirrorVars(l: NodeLayout, t: TreeConfig, bwlimit: number): string {
-  const m = quickFedoraMirrorModule(t.upstream);
-  if (!m) throw new Error(`tree ${t.name}: ${t.upstream} is no quick-fedora-mirror module`); // resolve.ts reports it first
-  // Its FILTEREXP is one sed -r regex over "<dir>/<path>": the excludes (all "/..."), as globs.
-  const glob = (e: string) =>
-    `^${m.dir}/${e.replace(/^\/|\/+$/g, '').replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}(/|$)`;
-  return renderShellVars('quick-fedora-mirror: its own names for the same settings', {
-    DESTD: path.posix.dirname(t.path),
-    TIMEFILE: `${syncStateDir(l, t.name)}/qfm-timefile`,
-    REMOTE: m.remote,
-    MASTERMODULE: `fedora-buffet${m.tier1 ? '0' : ''}`,
-    MODULES: [m.module],
-    PREBITFLIP: m.tier1 || t.preBitflip ? 1 : undefined,
-    FILTEREXP: t.excludes.length > 0 ? `(${t.excludes.map(glob).join('|')})` : undefined,
-    RSYNCTIMEOUT: 600,
-    RSYNCOPTS: bwlimit > 0 ? ['-aSH', '-f', 'R .~tmp~', '--stats', '--delay-updates', '--out-format=@ %i  %n%L', `--bwlimit=${bwlimit}`] : undefined,
-    MAXRETRIES: Math.max(1, t.retries),
-    // 2: "No changed files." on a no-op run, which mirror-sync reports as unchanged.
-    VERBOSE: 2,
+    HOOK_TIMEOUT: HOOK_TIMEOUT_SECONDS,
   });
 }
 

@@ -201,6 +201,12 @@ const BAD: [string, string[]][] = [
     ],
   ],
   [
+    'sync-strategy-removed.yaml',
+    [
+      "FILE:12:15 trees[0].strategy: \"quick-fedora-mirror\" \u2014 rsync or filelist: quick-fedora-mirror is not a strategy any more; use filelist, which reads the same fullfiletimelist (docs/adr/0021)",
+    ],
+  ],
+  [
     'syntax-error.yaml',
     [
       "FILE:3:1 (YAML): Map keys must be unique \u2014 valid YAML",
@@ -230,7 +236,7 @@ const BAD: [string, string[]][] = [
     [
       "FILE:2:1 hostnme: unknown key \u2014 did you mean \"hostname\"? allowed keys here: preset, hostname, admin, site, timezone, bandwidthMbps, trees, http, https, rsync, tls, storage, reports, bitflips, aws, hcloud",
       "FILE:5:3 admin.emial: unknown key \u2014 did you mean \"email\"? allowed keys here: name, email",
-      "FILE:12:5 trees[0].shedule: unknown key \u2014 did you mean \"schedule\"? allowed keys here: name, presetTree, upstream, path, schedule, excludes, bandwidthLimitMbps, sizeGiB, growthGiBPerYear, strategy, fileList, precheck, preBitflip, metadataLast, maxDeletePercent, minFreeMiB, retries, maxRuntimeMinutes",
+      "FILE:12:5 trees[0].shedule: unknown key \u2014 did you mean \"schedule\"? allowed keys here: name, presetTree, upstream, path, schedule, excludes, bandwidthLimitMbps, sizeGiB, growthGiBPerYear, strategy, fileList, precheck, preBitflip, metadataLast, maxDeletePercent, minFreeMiB, retries, maxRuntimeMinutes, verifySchedule",
     ],
   ],
   [

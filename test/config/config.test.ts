@@ -53,6 +53,7 @@ describe('defaults and presets', () => {
         minFreeMiB: 1024,
         retries: 3,
         maxRuntimeMinutes: 660,
+        verifySchedule: { everyHours: 24, from: '03:00' },
       },
     ]);
     expect(c.timezone).toBe(DEFAULTS.timezone);

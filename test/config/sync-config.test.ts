@@ -31,7 +31,7 @@ describe('sync engine keys: bad values', () => {
     expect(
       problemsOf(`  - name: alma
     upstream: rsync://rsync.example.org/alma/
-    strategy: quick-fedora-mirorr
+    strategy: fileslist
     fileList: ../etc/passwd
     precheck: /timestamp
     preBitflip: "yes"
@@ -40,9 +40,10 @@ describe('sync engine keys: bad values', () => {
     minFreeMiB: -1
     retries: 50
     maxRuntimeMinutes: 720
+    verifySchedule: daily
 `),
     ).toEqual([
-      'FILE:9:15 trees[0].strategy: "quick-fedora-mirorr" — rsync, filelist, quick-fedora-mirror (did you mean "quick-fedora-mirror"?)',
+      'FILE:9:15 trees[0].strategy: "fileslist" — rsync, filelist (did you mean "filelist"?)',
       'FILE:10:15 trees[0].fileList: "../etc/passwd" — a path in the upstream tree (relative, no ".."), such as fullfiletimelist-fedora',
       'FILE:11:15 trees[0].precheck: "/timestamp" — a path in the upstream tree (relative, no ".."), such as distfiles/timestamp.mirmon',
       'FILE:12:17 trees[0].preBitflip: "yes" — true or false',
@@ -51,6 +52,7 @@ describe('sync engine keys: bad values', () => {
       'FILE:15:17 trees[0].minFreeMiB: -1 — a whole number of MiB from 0 to 1048576 that must stay free after a sync',
       'FILE:16:14 trees[0].retries: 50 — a whole number of retries from 0 to 20',
       'FILE:17:24 trees[0].maxRuntimeMinutes: 720 — a whole number of minutes from 5 to 690 (the sync service is stopped at 12 h)',
+      'FILE:18:21 trees[0].verifySchedule: "daily" — "off", or when to compare the whole tree with upstream: "every N minutes" with N dividing 60 (1-60), or "every N hours from HH:MM" with N dividing 24',
     ]);
   });
 
@@ -62,27 +64,16 @@ describe('sync engine keys: bad values', () => {
   - name: rocky
     upstream: rsync://rsync.example.org/rocky/
     fileList: fullfiletimelist-rocky
-  - name: epel
-    upstream: rsync://dl.example.org/fedora-epel/linux/
-    strategy: quick-fedora-mirror
-  - name: fedora2
-    upstream: rsync://dl.example.org/fedora-enchilada0/
-    strategy: quick-fedora-mirror
 `),
     ).toEqual([
       'FILE:7:5 trees[0].fileList: missing — required with strategy filelist: the file list the upstream publishes, such as fullfiletimelist-fedora',
       'FILE:12:15 trees[1].fileList: "fullfiletimelist-rocky" — only with strategy filelist (this tree syncs with rsync)',
-      'FILE:14:15 trees[2].upstream: "rsync://dl.example.org/fedora-epel/linux/" — with strategy quick-fedora-mirror, rsync://host/MODULE/ with MODULE one of fedora-alt, fedora-archive, fedora-enchilada, fedora-epel, fedora-secondary (or the same with 0, tier 1)',
-      'FILE:16:5 trees[3].path: "/srv/mirror/fedora2" — a directory named "fedora": quick-fedora-mirror keeps module fedora-enchilada in <parent>/fedora',
     ]);
   });
 
   it('accepts the well-formed values', () => {
     expect(
-      problemsOf(`  - name: epel
-    upstream: rsync://dl.example.org/fedora-epel/
-    strategy: quick-fedora-mirror
-  - name: alma
+      problemsOf(`  - name: alma
     upstream: rsync://rsync.example.org/alma/
     strategy: filelist
     fileList: sub/fullfiletimelist-alma
@@ -93,6 +84,10 @@ describe('sync engine keys: bad values', () => {
     minFreeMiB: 0
     retries: 0
     maxRuntimeMinutes: 690
+    verifySchedule: every 12 hours from 04:30
+  - name: rocky
+    upstream: rsync://rsync.example.org/rocky/
+    verifySchedule: "off"
 `),
     ).toEqual([]);
   });
@@ -131,5 +126,6 @@ describe('sync engine keys: presets and defaults', () => {
     expect(defaultOf('retries')).toBe(`\`${DEFAULTS.syncRetries}\``);
     expect(defaultOf('maxRuntimeMinutes')).toBe(`\`${DEFAULTS.maxRuntimeMinutes}\``);
     expect(defaultOf('preBitflip')).toBe('`false`');
+    expect(defaultOf('verifySchedule')).toBe(`\`${DEFAULTS.verifySchedule}\``);
   });
 });

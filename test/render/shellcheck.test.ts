@@ -15,7 +15,10 @@ const SCRIPTS = fs
 describe('what a mirror node ships from assets/', () => {
   it.each(EXAMPLES)('examples/%s.yaml: the node\'s and the host\'s scripts, not the master\'s mirror-publish', (example) => {
     const shipped = mirrorNodeFiles(exampleConfig(example)).filter((f) => f.asset).map((f) => path.basename(f.path)).sort();
-    expect(shipped).toEqual(['mirror-post-sync', 'mirror-sync', 'mirrorfleet-apache-setup', 'mirrorfleet-cert', 'mirrorfleet-cert-deploy', 'mirrorfleet-provision', 'mirrorfleet-provision-node']);
+    expect(shipped).toEqual([
+      'mirror-post-sync', 'mirror-sync', 'mirror-sync-apply', 'mirror-sync-plan', 'mirror-sync-stages', 'mirror-sync-watchdog',
+      'mirrorfleet-apache-setup', 'mirrorfleet-cert', 'mirrorfleet-cert-deploy', 'mirrorfleet-provision', 'mirrorfleet-provision-node',
+    ]);
     expect(shipped.every((s) => SCRIPTS.includes(s))).toBe(true);
   });
 });

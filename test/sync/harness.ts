@@ -15,7 +15,8 @@ import { RunResult, TestRsyncd, startRsyncd } from '../support/rsyncd';
  * as a process. Hooks are replaced by a recorder; test/daemons/sync.test.ts runs the real ones.
  */
 
-export const SYNC = path.join(REPO, 'assets', 'mirror-sync');
+export const REPO_ASSETS = path.join(REPO, 'assets');
+export const SYNC = path.join(REPO_ASSETS, 'mirror-sync');
 export const PUBLISH = path.join(REPO, 'assets', 'mirror-publish');
 
 /** Writes files under `dir`: a string is the content, a number that many random bytes. */
@@ -38,17 +39,31 @@ export interface Upstream {
   stop(): Promise<void>;
   /** mirror-publish on the upstream tree: the master's step after new content lands (M2). */
   publish(list?: string): RunResult;
+  /** The daemon's children: one per connection being served (to freeze one, as a hung master). */
+  serving(): number[];
 }
 
-export async function startUpstream(root: string, name = 'repo'): Promise<Upstream> {
+export async function startUpstream(root: string, name = 'repo', opts: { preXfer?: string } = {}): Promise<Upstream> {
   const dir = path.join(root, 'upstream', name);
   fs.mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const logFile = path.join(root, 'upstream', 'rsyncd.log');
-  const conf = `port = ${port}\npid file = ${root}/upstream/rsyncd.pid\nlog file = ${logFile}\nuse chroot = no\nuid = root\ngid = root\nread only = yes\n\n[${name}]\n    path = ${dir}\n`;
+  const pidFile = path.join(root, 'upstream', 'rsyncd.pid');
+  const preXfer = opts.preXfer ? `    pre-xfer exec = ${opts.preXfer}\n` : '';
+  const conf = `port = ${port}\npid file = ${pidFile}\nlog file = ${logFile}\nuse chroot = no\nuid = root\ngid = root\nread only = yes\n\n[${name}]\n    path = ${dir}\n${preXfer}`;
   const up: Upstream = {
     dir,
     url: `rsync://127.0.0.1:${port}/${name}/`,
+    serving: () => {
+      const daemon = Number(fs.readFileSync(pidFile, 'utf8'));
+      return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+        try {
+          return Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]) === daemon;
+        } catch {
+          return false;
+        }
+      });
+    },
     log: () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : ''),
     start: async () => {
       up.daemon = await startRsyncd(path.join(root, 'upstream', 'rsyncd.conf'), conf);
@@ -68,6 +83,8 @@ export interface Engine {
   readonly tree: TreeConfig;
   readonly conf: string;
   readonly state: string;
+  /** node_exporter's textfile directory: the sync's and the hooks' .prom files. */
+  readonly metricsDir: string;
   /** mirror-sync CONF [args], in its own process group (onSpawn gets its pid, for kill tests). */
   run(args?: string[], opts?: { conf?: string; onSpawn?: (pid: number) => void; env?: NodeJS.ProcessEnv }): Promise<RunResult>;
   metrics(): string;
@@ -107,6 +124,7 @@ export function engine(root: string, upstream: string, treeKeys: Record<string, 
     tree,
     conf,
     state,
+    metricsDir: layout.metricsDir,
     run: (args = [], opts = {}) => runAsync(SYNC, [opts.conf ?? conf, ...args], opts.onSpawn, opts.env),
     metrics: () => fs.readFileSync(path.join(layout.metricsDir, 'mirrorfleet_sync_repo.prom'), 'utf8'),
     status: () => JSON.parse(fs.readFileSync(path.join(state, 'status.json'), 'utf8')),

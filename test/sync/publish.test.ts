@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tmpDir } from '../support/fixtures';
 import { describeWith, run } from '../support/tools';
-import { PUBLISH, runSync, writeFiles } from './harness';
+import { PUBLISH, runAsync, runSync, writeFiles } from './harness';
 
 /*
  * mirror-publish (M2): the master's file list in quick-fedora-mirror's fullfiletimelist format
@@ -81,6 +81,19 @@ describeWith(['find', 'sha1sum'], 'mirror-publish writes the file list, then the
     const before = [LIST, TRACE].map((f) => fs.statSync(path.join(dir, f)).mtimeMs);
     expect(publish().stdout).toBe(`mirror-publish: ${dir}/${LIST} unchanged\n`);
     expect([LIST, TRACE].map((f) => fs.statSync(path.join(dir, f)).mtimeMs)).toEqual(before);
+  });
+
+  it('two runs at once take turns (a master publishing from two triggers): both succeed, round after round (case 14)', async () => {
+    for (let round = 0; round < 5; round++) {
+      writeFiles(dir, { [`el/9/Packages/r${round}.rpm`]: `${round}` });
+      const [a, b] = await Promise.all([runAsync(PUBLISH, [dir, LIST, TRACE]), runAsync(PUBLISH, [dir, LIST, TRACE])]);
+      expect([a, b].map((r) => [r.status, r.stderr])).toEqual([[0, ''], [0, '']]);
+      expect([a, b].map((r) => r.stdout).sort()).toEqual([`mirror-publish: ${dir}/${LIST} and ${dir}/${TRACE} published\n`, `mirror-publish: ${dir}/${LIST} unchanged\n`]);
+      const text = fs.readFileSync(path.join(dir, LIST), 'utf8');
+      expect(text).toContain(`\tel/9/Packages/r${round}.rpm\n`);
+      expect(text.endsWith('\n[End]\n')).toBe(true);
+    }
+    expect(fs.existsSync(path.join(dir, '.~tmp~', 'mirror-publish'))).toBe(false);
   });
 
   it('a new list is always newer than the old one, even within the same second', () => {

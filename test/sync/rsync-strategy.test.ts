@@ -23,6 +23,9 @@ describeWith(['rsync', 'flock'], 'mirror-sync, strategy rsync with a precheck ma
     writeFiles(up.dir, {
       'timestamp.txt': '1700000000\n',
       'releases/45/x86_64/os/Packages/a.rpm': 10_000,
+      'releases/45/x86_64/os/Packages/c.rpm': 10_000,
+      'releases/45/x86_64/os/Packages/d.rpm': 10_000,
+      'releases/45/x86_64/os/Packages/e.rpm': 10_000,
       'releases/45/x86_64/os/repodata/repomd.xml': '<repomd>1</repomd>\n',
       'debug/a-debuginfo.rpm': 30_000,
     });
@@ -74,7 +77,8 @@ describeWith(['rsync', 'flock'], 'mirror-sync, strategy rsync with a precheck ma
     const conf = e.variant('nomarker', { PRECHECK: "''" });
     const r = await e.run([], { conf });
     expect(r.stdout).toBe('mirror-sync[repo]: unchanged: the tree already matches upstream: nothing to transfer or delete\n');
-    expect(runFiles(e)).toEqual(['del', 'plan.log', 'xfer']);
+    expect(runFiles(e)).toContain('plan.log');
+    expect(runFiles(e).filter((f) => /^(stage|verify)/.test(f))).toEqual([]);
     expect(e.hookCalls()).toHaveLength(2);
     expect(e.status()).toMatchObject({ outcome: 'unchanged' });
   });

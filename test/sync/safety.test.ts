@@ -88,7 +88,7 @@ describeWith(['rsync', 'flock'], 'mirror-sync safety against a real rsync daemon
     const r = await e.run();
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
-      /^mirror-sync\[repo\]: FAILED \(delete guard\): upstream would delete 13 of 14 paths, more than 25% \(an empty or broken upstream\?\); if it really shrank: mirror-sync \S+ --force-delete\n$/,
+      /^mirror-sync\[repo\]: FAILED \(delete guard\): upstream would delete 5 of 6 files, more than 25% \(an empty or broken upstream\?\); if it really shrank: mirror-sync \S+ --force-delete\n$/,
     );
     expect(snapshot(e.tree.path)).toEqual(before.tree);
     expect(e.hookCalls()).toHaveLength(before.hooks);
@@ -132,7 +132,7 @@ describeWith(['rsync', 'flock'], 'the delete guard with the rsync strategy', () 
     for (const f of fs.readdirSync(up.dir)) fs.rmSync(path.join(up.dir, f), { recursive: true });
     const r = await e.run();
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/FAILED \(delete guard\): upstream would delete 11 of 12 paths, more than 25%/);
+    expect(r.stderr).toMatch(/FAILED \(delete guard\): upstream would delete 4 of 4 files, more than 25%/);
     expect(snapshot(e.tree.path)).toEqual(before);
   });
 });

@@ -5,7 +5,8 @@ import { firewall, primaryIp, rdns, server, sshKey, volume, volumeAttachment } f
 import { registerIngressTable } from './policy';
 import { HCLOUD_LOCATIONS, HcloudNodeSpec } from '../../lib/config/hcloud';
 import { fillStandIns } from '../../lib/host/deploy-values';
-import { HcloudMonitoring, hcloudVolumeDevice, renderHcloudUserData } from '../../lib/host/hcloud/hcloud-host';
+import { HcloudMonitoring, hcloudVolumeDevice, renderHcloudPushedUserData, renderHcloudUserData } from '../../lib/host/hcloud/hcloud-host';
+import { PushedBundle } from '../../lib/host/hcloud/pushed-bundle';
 import { HostSpec } from '../../lib/host/host';
 import { IngressRule, assertIngress } from '../../lib/host/ingress';
 import { USER_DATA_LIMITS } from '../../lib/host/user-data';
@@ -23,6 +24,12 @@ export interface HcloudHostProps {
   readonly labels?: Readonly<Record<string, string>>;
   /** Tell the host its firewall's id (/etc/mirrorfleet/deploy.env), for a role that reads its firewall back. */
   readonly firewallIdOnHost?: boolean;
+  /**
+   * The deploy copies the bundle over SSH instead of the user data carrying it (pushed-bundle.ts):
+   * for a role whose files outgrow Hetzner's 32 KiB and whose deploy already reaches the host.
+   * The construct then copies `pushedBundle.text` itself.
+   */
+  readonly bundleByDeploy?: boolean;
 }
 
 /**
@@ -64,6 +71,8 @@ export class HcloudHost extends Construct {
   readonly ipv6Address: string;
   /** sha256 of the user data this config renders (volume id left out): changes when the config does. */
   readonly userDataSha256: string;
+  /** With bundleByDeploy: the bundle the deploy must copy to the server. */
+  readonly pushedBundle?: PushedBundle;
 
   constructor(scope: Construct, id: string, props: HcloudHostProps) {
     super(scope, id);
@@ -76,7 +85,15 @@ export class HcloudHost extends Construct {
 
     // The rendered user data, checked against Hetzner's limit with the longest id it could hold.
     const deployValues = props.firewallIdOnHost ? { HCLOUD_FIREWALL_ID: HCLOUD_FIREWALL_ID_STAND_IN } : undefined;
-    const rendered = renderHcloudUserData(h, props.monitoring, hcloudVolumeDevice(VOLUME_ID_STAND_IN), undefined, deployValues);
+    const device = hcloudVolumeDevice(VOLUME_ID_STAND_IN);
+    let rendered: string;
+    if (props.bundleByDeploy) {
+      const r = renderHcloudPushedUserData(h, props.monitoring, device, undefined, deployValues);
+      rendered = r.userData;
+      this.pushedBundle = r.bundle;
+    } else {
+      rendered = renderHcloudUserData(h, props.monitoring, device, undefined, deployValues);
+    }
     const size = Buffer.byteLength(rendered.split(VOLUME_ID_STAND_IN).join('9'.repeat(20)).split(HCLOUD_FIREWALL_ID_STAND_IN).join('9'.repeat(20)));
     if (size > USER_DATA_LIMITS.hcloud) {
       throw new Error(`${h.role.title} ${name}: the user data takes ${size} bytes, above Hetzner's limit of ${USER_DATA_LIMITS.hcloud}`);

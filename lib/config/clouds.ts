@@ -31,7 +31,7 @@ export function checkHcloudUserData(c: Parameters<ConfigCheck>[0], input: Mirror
     {
       path: first?.path ?? [],
       shown: `${first ? `${first.what}, ` : ''}user data of about ${Math.round(bytes / 1024)} KiB`,
-      allowed: `at most ${USER_DATA_LIMITS.hcloud / 1024} KiB of user data on Hetzner Cloud (every node file travels in it, gzip'd)${largest.length > 0 ? `: shorten the largest values, ${largest.map((v) => `${formatPath(v.path)} (${v.what})`).join(', ')}` : ': fewer trees'}`,
+      allowed: `at most ${USER_DATA_LIMITS.hcloud / 1024} KiB of user data on Hetzner Cloud (every node file travels in it, compressed)${largest.length > 0 ? `: shorten the largest values, ${largest.map((v) => `${formatPath(v.path)} (${v.what})`).join(', ')}` : ': fewer trees'}`,
     },
   ];
 }

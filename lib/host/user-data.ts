@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { NODE_LAYOUT } from '../render/layout';
-import { BUNDLE_PATH, renderBundle } from './bundle';
+import { BUNDLE_PATH } from './bundle';
+import { DECODE_INLINE_BUNDLE, INLINE_BUNDLE_PATH, INLINE_TAR_PATH, renderInlineBundle } from './inline-bundle';
 import { DATA_LABEL, DATA_VOLUME_WAIT_SECONDS, prepareDataVolumeCommand, DATA_MOUNT_OPTIONS } from './data-volume';
 import { HostFile } from './files';
 import { HostSpec, hostFiles, hostPackages } from './host';
@@ -47,8 +48,8 @@ export function userDataFiles(h: HostSpec, bindings: Pick<UserDataBindings, 'ext
 /**
  * The #cloud-config that turns a clean Debian 12 instance into the host: packages, users, the
  * data volume (formatted only if blank), every file of the role and the host, then
- * mirrorfleet-provision. Every file travels in one gzip'd tar so every example fits EC2's 16 KB
- * (docs/adr/0002). `files` is userDataFiles(h, bindings), for a caller that already has it.
+ * mirrorfleet-provision. Every file travels in one tar: fetched as .tar.gz (AWS, docs/adr/0002),
+ * or inline, LZMA-compressed and base85-encoded (docs/adr/0059). `files` is userDataFiles(h, bindings), for a caller that already has it.
  */
 export function renderUserData(h: HostSpec, bindings: UserDataBindings = { dataDevice: h.dataVolume.device }, files: readonly HostFile[] = userDataFiles(h, bindings)): string {
   const l = NODE_LAYOUT;
@@ -69,20 +70,22 @@ export function renderUserData(h: HostSpec, bindings: UserDataBindings = { dataD
     mounts: [[`LABEL=${DATA_LABEL}`, v.mountPoint, v.filesystem, DATA_MOUNT_OPTIONS, '0', '2']],
     ...writeFiles(bindings, files),
     runcmd: [
-      ...(bindings.fetchBundle ?? []),
-      ['tar', '--extract', '--gzip', '--touch', '--no-overwrite-dir', '--directory', '/', '--file', BUNDLE_PATH],
+      ...(bindings.fetchBundle ?? [['python3', '-c', DECODE_INLINE_BUNDLE, INLINE_BUNDLE_PATH, INLINE_TAR_PATH]]),
+      bindings.fetchBundle
+        ? ['tar', '--extract', '--gzip', '--touch', '--no-overwrite-dir', '--directory', '/', '--file', BUNDLE_PATH]
+        : ['tar', '--extract', '--touch', '--no-overwrite-dir', '--directory', '/', '--file', INLINE_TAR_PATH],
       ...(bindings.extraRuncmd ?? []),
       [`${l.binDir}/mirrorfleet-provision`],
     ],
   };
   const listing = files.map((f) => `#   ${f.mode} ${f.path}`).join('\n');
-  return `#cloud-config\n# mirrorfleet: ${h.role.title} ${h.hostname}\n# ${BUNDLE_PATH} holds (see \`mirrorfleet render\`):\n${listing}\n${stringify(doc, { lineWidth: 0 })}`;
+  return `#cloud-config\n# mirrorfleet: ${h.role.title} ${h.hostname}\n# ${bindings.fetchBundle ? BUNDLE_PATH : INLINE_BUNDLE_PATH} holds (see \`mirrorfleet render\`):\n${listing}\n${stringify(doc, { lineWidth: 0 })}`;
 }
 
 /** The bundle, unless the cloud fetches it, and the deploy-time values. */
 function writeFiles(bindings: UserDataBindings, files: readonly HostFile[]) {
   const entries = [
-    ...(bindings.fetchBundle ? [] : [{ path: BUNDLE_PATH, permissions: '0600', encoding: 'b64', content: renderBundle(files).toString('base64'), defer: true }]),
+    ...(bindings.fetchBundle ? [] : [{ path: INLINE_BUNDLE_PATH, permissions: '0600', content: renderInlineBundle(files), defer: true }]),
     ...(bindings.deployValues
       ? [{ path: DEPLOY_ENV_PATH, permissions: '0644', content: renderShellVars('mirrorfleet: values the deploy filled in (cloud-init writes this file).', bindings.deployValues) }]
       : []),

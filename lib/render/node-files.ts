@@ -10,13 +10,14 @@ import { renderUnits } from './systemd';
 import { renderReportMirrorConf, renderTreeConf } from './tree-conf';
 
 /**
- * The mirror node's scripts, shipped verbatim from assets/ (the host adds its own). mirror-sync
- * sources mirror-sync-apply and its parts when a run has work to do (docs/adr/0031).
+ * The sync engine, shipped together wherever a tree is synced (node, redirector, scaled tasks):
+ * mirror-sync sources mirror-sync-apply and its parts from its own directory when a run has
+ * work to do (docs/adr/0031).
  */
-export const NODE_SCRIPTS = [
-  'mirror-sync', 'mirror-sync-apply', 'mirror-sync-plan', 'mirror-sync-stages', 'mirror-sync-watchdog',
-  'mirror-post-sync', 'mirrorfleet-apache-setup', 'mirrorfleet-provision-node',
-] as const;
+export const SYNC_ENGINE_SCRIPTS = ['mirror-sync', 'mirror-sync-apply', 'mirror-sync-plan', 'mirror-sync-stages', 'mirror-sync-watchdog'] as const;
+
+/** The mirror node's scripts, shipped verbatim from assets/ (the host adds its own). */
+export const NODE_SCRIPTS = [...SYNC_ENGINE_SCRIPTS, 'mirror-post-sync', 'mirrorfleet-apache-setup', 'mirrorfleet-provision-node'] as const;
 
 /**
  * MirrorManager's client is not packaged in Debian; the node fetches it from a pinned commit of

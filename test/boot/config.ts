@@ -1,7 +1,7 @@
 import { parse, parseDocument, stringify } from 'yaml';
 import { parseConfig } from '../../lib/config/load';
 import { NodeConfig } from '../../lib/config/node-config';
-import { renderBundle } from '../../lib/host/bundle';
+import { renderInlineBundle } from '../../lib/host/inline-bundle';
 import { HostFile } from '../../lib/host/files';
 import { hostFiles } from '../../lib/host/host';
 import { mirrorNodeHost, renderNodeUserData } from '../../lib/roles/mirror-node/role';
@@ -49,6 +49,6 @@ export function editBundle(c: NodeConfig, userData: string, edit: (files: HostFi
   const files = edit(hostFiles(mirrorNodeHost(c), NODE_LAYOUT));
   return editUserData(userData, (doc) => {
     const wf = doc.write_files as { content: string }[];
-    wf[0].content = renderBundle(files).toString('base64');
+    wf[0].content = renderInlineBundle(files);
   });
 }

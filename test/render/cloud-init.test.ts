@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { BUNDLE_PATH } from '../../lib/host/bundle';
 import { USER_DATA_LIMITS } from '../../lib/host/user-data';
 import { mirrorNodeFiles, renderNodeUserData as renderUserData } from '../../lib/roles/mirror-node/role';
 import { PREPARE_DATA_VOLUME } from '../../lib/host/data-volume';
 import { NODE_LAYOUT } from '../../lib/render/layout';
 import { EXAMPLES, exampleConfig, tmpDir } from '../support/fixtures';
+import { extractInlineBundle } from '../support/bundle';
 import { describeWith, run } from '../support/tools';
 
 describe.each(EXAMPLES)('user data for examples/%s.yaml', (example) => {
@@ -47,7 +47,7 @@ describe.each(EXAMPLES)('user data for examples/%s.yaml', (example) => {
   });
 });
 
-describeWith(['cloud-init', 'tar'], 'user data checked by the real programs', () => {
+describeWith(['cloud-init', 'tar', 'python3'], 'user data checked by the real programs', () => {
   it.each(EXAMPLES)('examples/%s.yaml passes `cloud-init schema`', (example) => {
     const dir = tmpDir('ud');
     const file = path.join(dir, 'user-data.yaml');
@@ -69,27 +69,21 @@ describeWith(['cloud-init', 'tar'], 'user data checked by the real programs', ()
     expect(r.stderr).toMatch(/contnet/);
   });
 
-  it.each(EXAMPLES)('examples/%s.yaml: GNU tar extracts exactly the rendered node files', (example) => {
-    // GIVEN the bundle cloud-init writes
+  it.each(EXAMPLES)('examples/%s.yaml: python3 decodes the inline bundle and GNU tar extracts exactly the rendered node files', (example) => {
+    // GIVEN the encoded bundle cloud-init writes
     const config = exampleConfig(example);
     const doc = parse(renderUserData(config));
-    const entry = doc.write_files.find((f: { path: string }) => f.path === BUNDLE_PATH);
     const dir = tmpDir('bundle');
-    const bundle = path.join(dir, 'bundle.tar.gz');
-    fs.writeFileSync(bundle, Buffer.from(entry.content, 'base64'));
-    // WHEN the runcmd's tar command extracts it (into a scratch root instead of /)
-    const tarArgs = (doc.runcmd[0] as string[]).slice(1).map((a) => (a === '/' ? path.join(dir, 'root') : a === BUNDLE_PATH ? bundle : a));
-    fs.mkdirSync(path.join(dir, 'root'));
-    const r = run('tar', tarArgs);
-    expect(r.stderr).toBe('');
+    // WHEN the runcmd's first two commands run: python3 decodes it, tar extracts it (into a scratch root instead of /)
+    const root = extractInlineBundle(doc, dir);
     // THEN every node file is there with its content and mode, and nothing else
     const expected = mirrorNodeFiles(config, NODE_LAYOUT);
     for (const f of expected) {
-      const out = path.join(dir, 'root', f.path);
+      const out = path.join(root, f.path);
       expect(fs.readFileSync(out, 'utf8')).toEqual(f.content);
       expect((fs.statSync(out).mode & 0o777).toString(8).padStart(4, '0')).toBe(f.mode);
     }
-    const listed = run('tar', ['--list', '--gzip', '--file', bundle]).stdout.trim().split('\n');
+    const listed = run('tar', ['--list', '--file', path.join(dir, 'bundle.tar')]).stdout.trim().split('\n');
     expect(listed.sort()).toEqual(expected.map((f) => f.path.slice(1)).sort());
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -13,7 +13,7 @@ const update = process.env.UPDATE_GOLDEN === '1' && !process.env.CI;
 
 /** The user data with the (binary) bundle replaced by a marker; its content is tested elsewhere. */
 export function normalisedUserData(text: string): string {
-  return text.replace(/(- path: \/var\/lib\/mirrorfleet\/node-files\.tar\.gz\n(?:.*\n)*?\s+content: )\S+/, '$1<bundle of the files listed above>');
+  return text.replace(/(- path: \/var\/lib\/mirrorfleet\/node-files\.tar\.lzma\.b85\n(?:.*\n)*?\s+content: )\S+/, '$1<bundle of the files listed above>');
 }
 
 function goldenFilesOf(name: string): string[] {

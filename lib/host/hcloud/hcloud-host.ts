@@ -2,7 +2,8 @@ import { NODE_LAYOUT, NodeLayout } from '../../render/layout';
 import { DATA_VOLUME_WAIT_SECONDS } from '../data-volume';
 import { HostFile } from '../files';
 import { HostSpec } from '../host';
-import { UserDataBindings, renderUserData } from '../user-data';
+import { UserDataBindings, renderUserData, userDataFiles } from '../user-data';
+import { PushedBundle, renderPushedBundle } from './pushed-bundle';
 import {
   NODE_EXPORTER_PACKAGE,
   NODE_EXPORTER_SERVICE,
@@ -56,7 +57,15 @@ export function hcloudUserDataBindings(h: HostSpec, m: HcloudMonitoring, dataDev
   };
 }
 
-/** The #cloud-config of a Hetzner host whose data volume is at `dataDevice`. */
+/** The #cloud-config of a Hetzner host whose data volume is at `dataDevice`, its bundle inline. */
 export function renderHcloudUserData(h: HostSpec, m: HcloudMonitoring, dataDevice: string, l: NodeLayout = NODE_LAYOUT, deployValues?: Readonly<Record<string, string>>): string {
   return renderUserData(h, hcloudUserDataBindings(h, m, dataDevice, l, deployValues));
+}
+
+/** The #cloud-config of a Hetzner host that waits for the deploy to copy its bundle (pushed-bundle.ts), and that bundle. */
+export function renderHcloudPushedUserData(h: HostSpec, m: HcloudMonitoring, dataDevice: string, l: NodeLayout = NODE_LAYOUT, deployValues?: Readonly<Record<string, string>>): { userData: string; bundle: PushedBundle } {
+  const bindings = hcloudUserDataBindings(h, m, dataDevice, l, deployValues);
+  const files = userDataFiles(h, bindings);
+  const bundle = renderPushedBundle(files);
+  return { userData: renderUserData(h, { ...bindings, fetchBundle: bundle.fetchBundle }, files), bundle };
 }

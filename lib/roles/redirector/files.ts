@@ -5,6 +5,7 @@ import type { MirrorList } from '../../project/mirrors';
 import type { ProjectConfig } from '../../project/project';
 import type { RedirectorConfig } from '../../project/redirector';
 import { syncStateDir, treeConfPath } from '../../render/layout';
+import { SYNC_ENGINE_SCRIPTS } from '../../render/node-files';
 import { renderShellVars } from '../../render/shell';
 import { renderUnits, syncUnitName } from '../../render/systemd';
 import { renderTreeConf } from '../../render/tree-conf';
@@ -23,7 +24,7 @@ import { MirrorListSource, mirrorListFiles, mirrorListPath } from './mirror-list
  */
 
 export const REDIRECTOR_SCRIPTS = [
-  'mirror-sync',
+  ...SYNC_ENGINE_SCRIPTS,
   'mirrorfleet-provision-redirector',
   'mirrorfleet-geoip',
   'mirrorfleet-repo-refresh',

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderAwsScript } from '../../../host/aws/aws-host';
 import { ASSETS_DIR } from '../../../host/files';
+import { SYNC_ENGINE_SCRIPTS } from '../../../render/node-files';
 import type { ScaledConfig } from '../../../project/redirector-scaled';
 import { SCALED_LAYOUT } from './layout';
 
@@ -21,7 +22,7 @@ export const TASKS_MIRRORBITS_BIN = `${SCALED_LAYOUT.mirrorbitsDir}/mirrorbits`;
 
 /** The single machine's scripts the steps run, and the step runner itself. */
 export const TASK_SCRIPTS = [
-  'mirror-sync',
+  ...SYNC_ENGINE_SCRIPTS,
   'mirror-post-sync',
   'mirrorfleet-repo-refresh',
   'mirrorfleet-redirector-metrics',

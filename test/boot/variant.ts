@@ -1,0 +1,65 @@
+import { NodeConfig } from '../../lib/config/node-config';
+import { DataVolume, Node } from './node';
+import { Results } from './results';
+import { sleep } from './sh';
+import { World, WorldOptions } from './world';
+
+/**
+ * A cloud's variant of the user data, booted by the same scenario as the generic one
+ * (scenario.ts): the cloud's side of the world (its stand-ins), the user data the cloud hands
+ * the node, the data volume's name and when it appears, and the checks only that cloud has.
+ */
+export interface BootVariant {
+  readonly cloud: 'aws' | 'hcloud';
+  /** For messages: "AWS", "Hetzner Cloud". */
+  readonly title: string;
+  /** What the world adds for this cloud (a default gateway: EC2's VPC router). */
+  readonly world: Partial<WorldOptions>;
+  /** The volume's name in the node, as the cloud's udev rules make it. */
+  readonly dataDevice: string;
+  /** Starts the cloud's side of the world; returns the user data the cloud hands the node. */
+  start(world: World, config: NodeConfig, dir: string): Promise<string>;
+  /** What only this cloud adds, checked after the first boot (certificate included). */
+  checks(c: VariantContext): Promise<void>;
+  /** After the rebuild: what only this cloud does later (AWS: an in-place update). */
+  afterRebuild?(c: VariantContext): Promise<void>;
+}
+
+export interface VariantContext {
+  readonly results: Results;
+  readonly world: World;
+  readonly config: NodeConfig;
+  readonly node: Node;
+  readonly volume: DataVolume;
+  readonly dir: string;
+  /** How the volume appeared at the first boot (attachLate's report). */
+  readonly attach?: LateAttach;
+}
+
+export interface LateAttach {
+  /** The data-volume step was seen waiting for the volume before it appeared. */
+  readonly sawWaiting: boolean;
+  /** Seconds from the container's start to the volume's appearance. */
+  readonly seconds: number;
+}
+
+/**
+ * The cloud attaches the data volume after the instance started (EC2 after the instance runs,
+ * Hetzner after the server is created): the harness waits until the node's data-volume step
+ * (lib/host/data-volume.ts, in cloud-init's bootcmd) is waiting for its device, lets it wait a
+ * few seconds more, then makes the volume's name appear.
+ */
+export async function attachLate(node: Node, waitMs = 4000): Promise<LateAttach> {
+  const t0 = Date.now();
+  let sawWaiting = false;
+  while (Date.now() - t0 < 120_000 && node.running) {
+    if (node.exec(['pgrep', '-f', 'mirrorfleet-data-volume']).status === 0) {
+      sawWaiting = true;
+      await sleep(waitMs);
+      break;
+    }
+    await sleep(300);
+  }
+  if (node.running) node.attachVolumeName();
+  return { sawWaiting, seconds: (Date.now() - t0) / 1000 };
+}

@@ -6,7 +6,6 @@ import { AWS_UNITS, EBS_DEVICE_PREFIX } from '../../lib/host/aws/aws-host';
 import { BUNDLE_PATH } from '../../lib/host/bundle';
 import { CW_METRICS } from '../../lib/host/metrics';
 import { NODE_LAYOUT } from '../../lib/render/layout';
-import { syncUnitName } from '../../lib/render/systemd';
 import { CW_LOG, SSM_LOG, STAND_IN_VERSION, STATSD_LOG } from './aws-agents';
 import { AwsCloud, formatRequests } from './aws-cloud';
 import { AwsCloudRequest } from './aws-cloud-server';
@@ -141,7 +140,6 @@ async function awsChecks(c: VariantContext, s: AwsVariantState): Promise<void> {
     expect(!/user data changed/.test(j), j);
     return `recorded user data sha256 ${seen.slice(0, 16)}...`;
   });
-  void syncUnitName;
 }
 
 function summarize(rs: readonly AwsCloudRequest[]): string {

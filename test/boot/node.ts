@@ -196,6 +196,11 @@ export class Node {
     if (r.status !== 0) throw new Error(`attaching ${this.dataDevice}: ${r.stderr}`);
   }
 
+  /** The container's PID 1 as the host sees it: another one after any reboot. */
+  get pid(): number {
+    return this.pid1;
+  }
+
   get running(): boolean {
     return !!this.nspawn && !this.exited;
   }

@@ -1,6 +1,6 @@
 import { NodeConfig } from '../../lib/config/node-config';
-import { DataVolume, Node } from './node';
-import { Results } from './results';
+import { Node } from './node';
+import type { Ctx } from './scenario';
 import { sleep } from './sh';
 import { World, WorldOptions } from './world';
 
@@ -25,16 +25,8 @@ export interface BootVariant {
   afterRebuild?(c: VariantContext): Promise<void>;
 }
 
-export interface VariantContext {
-  readonly results: Results;
-  readonly world: World;
-  readonly config: NodeConfig;
-  readonly node: Node;
-  readonly volume: DataVolume;
-  readonly dir: string;
-  /** How the volume appeared at the first boot (attachLate's report). */
-  readonly attach?: LateAttach;
-}
+/** The scenario's context (scenario.ts): the node, its world, volume and config, and how the volume appeared. */
+export type VariantContext = Ctx;
 
 export interface LateAttach {
   /** The data-volume step was seen waiting for the volume before it appeared. */

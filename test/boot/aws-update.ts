@@ -60,6 +60,8 @@ export async function awsInPlaceUpdate(c: Ctx, s: AwsVariantState): Promise<void
     while (Date.now() - t0 < 300_000 && node.running) {
       p = unitProps(node, AWS_UNITS.reapply, ['ActiveState', 'Result', 'ExecMainExitTimestamp']);
       if (p.ActiveState !== 'activating' && p.ExecMainExitTimestamp !== '') break;
+      // The boot is over and the unit never ran (systemd dropped its start job).
+      if (p.ActiveState === 'inactive' && /^(running|degraded)$/.test(node.exec(['systemctl', 'is-system-running']).stdout.trim())) break;
       await sleep(1000);
     }
     const seconds = (Date.now() - t0) / 1000;

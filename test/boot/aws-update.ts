@@ -73,8 +73,8 @@ export async function awsInPlaceUpdate(c: Ctx, s: AwsVariantState): Promise<void
       `${seconds.toFixed(0)} s from the start to the end of ${AWS_UNITS.reapply}`,
     );
     if (rebooted) return;
-    const journal = unitJournal(node, AWS_UNITS.reapply, 60);
-    results.check(`update: ${AWS_UNITS.reapply} saw the new user data and re-applied it`, p.Result === 'success' && /the user data changed/.test(journal), `${JSON.stringify(p)}\n${journal}`, (journal.split('\n').find((l) => /user data changed/.test(l)) ?? '').replace(/^\S+\s+\S+\s+/, ''));
+    const said = node.exec(['journalctl', '--no-pager', '-o', 'cat', '-u', AWS_UNITS.reapply, '-g', 'user data changed']).stdout.trim();
+    results.check(`update: ${AWS_UNITS.reapply} saw the new user data and re-applied it`, p.Result === 'success' && said !== '', () => `${JSON.stringify(p)}\n${unitJournal(node, AWS_UNITS.reapply, 30)}`, said.split('\n')[0]);
     await waitForQuiet(node, [...config.trees.map((x) => `${syncUnitName(x)}.service`), 'mirrorfleet-cert.service']);
 
     await results.run('update: the new bundle was fetched from S3 and checked, and is the one on the node', () => {

@@ -13,7 +13,7 @@ import { AwsStackRender, TEST_VOLUME_ID, synthAwsNode } from './aws-stack';
 import { readNodeFile, unitJournal, unitProps } from './inspect';
 import { expect } from './results';
 import { sleep, tail } from './sh';
-import { BootVariant, VariantContext } from './variant';
+import { BootVariant, VariantContext, lateVolumeCheck } from './variant';
 import { World } from './world';
 
 /*
@@ -86,14 +86,7 @@ async function awsChecks(c: VariantContext, s: AwsVariantState): Promise<void> {
     expect(sha256(onNode) === want && sha256(fs.readFileSync(stack.bundle.file)) === want, `on the node ${sha256(onNode)}, S3 object ${sha256(fs.readFileSync(stack.bundle.file))}, user data ${want}`);
     return `sha256 ${want.slice(0, 16)}...`;
   });
-  await results.run(`the EBS volume appeared late under its name (${path.basename(AWS_DATA_DEVICE)}) and the data-volume step waited for it`, () => {
-    const a = c.attach;
-    expect(!!a && a.sawWaiting, `the data-volume step was not seen waiting: ${JSON.stringify(a)}`);
-    const log = readNodeFile(node, '/var/log/cloud-init-output.log');
-    const line = log.split('\n').find((l) => l.includes(`mirrorfleet-data-volume: formatting the empty ${AWS_DATA_DEVICE}`) || l.includes(`mirrorfleet-data-volume: keeping the`));
-    expect(!!line, `no data-volume line in cloud-init-output.log:\n${tail(log, 15)}`);
-    return `attached ${a!.seconds.toFixed(1)} s after the start; "${line!.trim()}"`;
-  });
+  await results.run(`the EBS volume appeared late under its name (${path.basename(AWS_DATA_DEVICE)}) and the data-volume step waited for it`, () => lateVolumeCheck(c));
   for (const agent of cloud.agents) {
     await results.run(`${agent.name}: the package from its download URL installed and its service running (stand-in)`, () => {
       const got = reqs().filter((r) => r.service === 's3' && r.path.endsWith(agent.key) && r.status === 200);

@@ -88,7 +88,7 @@ export async function runExample(example: Example, index: number, baseFile: stri
   try {
     ctx = await results.phase('world up (netns, proxy, DNS, pebble, upstream rsyncd)', async () => {
       const world = await startWorld(example, index, dir, variant?.world);
-      const config = bootConfig(example, world);
+      const config = bootConfig(example, world, { edit: variant?.editConfig ? (doc) => variant.editConfig!(doc, world) : undefined });
       const userData = variant ? await variant.start(world, config, dir) : bootUserData(config);
       fs.writeFileSync(path.join(dir, 'user-data'), userData);
       // First boot as in real life: the node's name still points somewhere else.

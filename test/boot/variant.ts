@@ -1,7 +1,9 @@
+import { Document as YamlDocument } from 'yaml';
 import { NodeConfig } from '../../lib/config/node-config';
 import { Node } from './node';
 import type { Ctx } from './scenario';
-import { sleep } from './sh';
+import { readNodeFile } from './inspect';
+import { sleep, tail } from './sh';
 import { World, WorldOptions } from './world';
 
 /**
@@ -17,6 +19,8 @@ export interface BootVariant {
   readonly world: Partial<WorldOptions>;
   /** The volume's name in the node, as the cloud's udev rules make it. */
   readonly dataDevice: string;
+  /** Settings only this cloud has, put into the example's config (hcloud.metricsCidrs). */
+  editConfig?(doc: YamlDocument, world: World): void;
   /** Starts the cloud's side of the world; returns the user data the cloud hands the node. */
   start(world: World, config: NodeConfig, dir: string): Promise<string>;
   /** What only this cloud adds, checked after the first boot (certificate included). */
@@ -54,4 +58,14 @@ export async function attachLate(node: Node, waitMs = 4000): Promise<LateAttach>
   }
   if (node.running) node.attachVolumeName();
   return { sawWaiting, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** The check every variant makes of its late volume: seen waiting, then formatted or kept under the cloud's name. */
+export function lateVolumeCheck(c: VariantContext): string {
+  const a = c.attach;
+  if (!a || !a.sawWaiting) throw new Error(`the data-volume step was not seen waiting for ${c.node.dataDevice}: ${JSON.stringify(a)}`);
+  const log = readNodeFile(c.node, '/var/log/cloud-init-output.log');
+  const line = log.split('\n').find((l) => l.startsWith(`mirrorfleet-data-volume: formatting the empty ${c.node.dataDevice} `) || l.startsWith(`mirrorfleet-data-volume: keeping the ${c.config.storage.filesystem} file system labelled mirrordata on ${c.node.dataDevice}`));
+  if (!line) throw new Error(`no data-volume line naming ${c.node.dataDevice} in cloud-init-output.log:\n${tail(log, 15)}`);
+  return `attached ${a.seconds.toFixed(1)} s after the start; "${line.trim()}"`;
 }

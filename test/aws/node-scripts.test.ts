@@ -33,11 +33,23 @@ describeWith(['sh', 'sha256sum'], 'first-boot steps cloud-init runs with sh', ()
     expect(fs.readFileSync(r.target, 'utf8')).toBe('the bundle');
   });
 
-  it('fetch-bundle deletes any other bundle and fails, so nothing stale or foreign is unpacked', () => {
+  it('fetch-bundle deletes any other bundle and fails, saying which it got and which it expected, so nothing stale or foreign is unpacked', () => {
     const r = fetch('another bundle', sha('the bundle'));
     expect(r.status).toBe(1);
-    expect(r.stdout + r.stderr).toMatch(/FAILED/);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`mirrorfleet: s3://bucket/abc.gz is not the bundle this user data was rendered with (sha256 ${sha('another bundle')}, expected ${sha('the bundle')}): not unpacking it\n`);
     expect(fs.existsSync(r.target)).toBe(false);
+  });
+
+  it('fetch-bundle says so when S3 refuses, and leaves no partial file', () => {
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'aws'), `#!/bin/sh\nprintf partial > "$7"\necho "fatal error: An error occurred (403) when calling the HeadObject operation: Forbidden" >&2\nexit 1\n`, { mode: 0o755 });
+    const target = path.join(dir, 'node-files.tar.gz');
+    const r = run('sh', ['-c', FETCH_BUNDLE, 'fetch-bundle', target, 'bucket/abc.gz', 'eu-west-3', sha('x')], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('fatal error: An error occurred (403) when calling the HeadObject operation: Forbidden\nmirrorfleet: could not fetch the bundle s3://bucket/abc.gz\n');
+    expect(fs.existsSync(target)).toBe(false);
   });
 });
 

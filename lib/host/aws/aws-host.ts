@@ -38,8 +38,16 @@ export interface AwsDeployRefs {
   readonly region: string;
 }
 
-/** Fetches the bundle, and keeps it only if it is the one this user data was rendered with. */
-export const FETCH_BUNDLE = 'if ! { aws s3 cp --only-show-errors --region "$3" "s3://$2" "$1" && echo "$4  $1" | sha256sum -c --quiet; }; then rm -f "$1"; exit 1; fi';
+/**
+ * Fetches the bundle, and keeps it only if it is the one this user data was rendered with; else
+ * says which it got and which it expected, and leaves nothing to unpack. POSIX sh, run by runcmd as
+ * `sh -c FETCH_BUNDLE fetch-bundle FILE BUCKET/KEY REGION SHA256`.
+ */
+export const FETCH_BUNDLE = [
+  'if ! aws s3 cp --only-show-errors --region "$3" "s3://$2" "$1"; then echo "mirrorfleet: could not fetch the bundle s3://$2" >&2; rm -f "$1"; exit 1; fi',
+  'got=$(sha256sum "$1" | cut -d" " -f1)',
+  'if [ "$got" != "$4" ]; then echo "mirrorfleet: s3://$2 is not the bundle this user data was rendered with (sha256 $got, expected $4): not unpacking it" >&2; rm -f "$1"; exit 1; fi',
+].join('\n');
 
 /**
  * Everything an AWS host needs from one render: its files (the role's, the host's, the AWS

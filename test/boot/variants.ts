@@ -1,4 +1,5 @@
 import { Example } from '../support/fixtures';
+import { runAwsTamperedBundle } from './aws-tamper';
 import { awsInPlaceUpdate } from './aws-update';
 import { awsVariant } from './aws-variant';
 import { hcloudVariant } from './hcloud-variant';
@@ -16,7 +17,7 @@ export type VariantName = 'aws' | 'hcloud';
 
 export const VARIANTS: Record<VariantName, { readonly example: Example; readonly index: number; readonly needs: Record<string, string>; readonly make: () => BootVariant; readonly after?: (index: number, base: string, results: Results) => Promise<void> }> = {
   // The default example, and the preset whose guide lists the most checks (HTTPS, rsync, ext4).
-  aws: { example: 'xcp-ng', index: 211, needs: { 'dpkg-deb': 'dpkg', nft: 'nftables' }, make: () => awsVariant(awsInPlaceUpdate) },
+  aws: { example: 'xcp-ng', index: 211, needs: { 'dpkg-deb': 'dpkg', nft: 'nftables' }, make: () => awsVariant(awsInPlaceUpdate), after: runAwsTamperedBundle },
   // The preset on xfs, with listings and a 4-hour schedule: what differs most from xcp-ng.
   hcloud: { example: 'gentoo', index: 212, needs: { nft: 'nftables', prometheus: 'prometheus' }, make: () => hcloudVariant() },
 };

@@ -72,6 +72,7 @@ export async function runAwsTamperedBundle(index: number, baseFile: string, resu
         const r = http(`http://${world.nodeIp}${tree.urlPath}`, dir);
         expect(r.status !== 200, `HTTP ${tree.urlPath}: ${r.status}`);
         const root = http(`http://${world.nodeIp}/`, dir);
+        // Apache, installed from the packages before runcmd, still answers / with Debian's own page.
         return `:443 and :873 closed; HTTP ${tree.urlPath} ${r.status || 'no answer'}, / ${root.status || 'no answer'}${root.status === 200 ? ` (${/<title>([^<]*)/.exec(root.body.toString())?.[1] ?? ''})` : ''}`;
       });
     });

@@ -33,11 +33,23 @@ describeWith(['sh', 'sha256sum'], 'first-boot steps cloud-init runs with sh', ()
     expect(fs.readFileSync(r.target, 'utf8')).toBe('the bundle');
   });
 
-  it('fetch-bundle deletes any other bundle and fails, so nothing stale or foreign is unpacked', () => {
+  it('fetch-bundle deletes any other bundle and fails, saying which it got and which it expected, so nothing stale or foreign is unpacked', () => {
     const r = fetch('another bundle', sha('the bundle'));
     expect(r.status).toBe(1);
-    expect(r.stdout + r.stderr).toMatch(/FAILED/);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`mirrorfleet: s3://bucket/abc.gz is not the bundle this user data was rendered with (sha256 ${sha('another bundle')}, expected ${sha('the bundle')}): not unpacking it\n`);
     expect(fs.existsSync(r.target)).toBe(false);
+  });
+
+  it('fetch-bundle says so when S3 refuses, and leaves no partial file', () => {
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'aws'), `#!/bin/sh\nprintf partial > "$7"\necho "fatal error: An error occurred (403) when calling the HeadObject operation: Forbidden" >&2\nexit 1\n`, { mode: 0o755 });
+    const target = path.join(dir, 'node-files.tar.gz');
+    const r = run('sh', ['-c', FETCH_BUNDLE, 'fetch-bundle', target, 'bucket/abc.gz', 'eu-west-3', sha('x')], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('fatal error: An error occurred (403) when calling the HeadObject operation: Forbidden\nmirrorfleet: could not fetch the bundle s3://bucket/abc.gz\n');
+    expect(fs.existsSync(target)).toBe(false);
   });
 });
 
@@ -124,5 +136,84 @@ describeWith(['bash', 'awk'], 'mirrorfleet-aws metrics', () => {
     const r = run('bash', [script, 'bogus']);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('usage: mirrorfleet-aws setup|metrics [DIR]|gauges DIR|reapply\n');
+  });
+});
+
+describeWith(['bash', 'sha256sum'], 'mirrorfleet-aws reapply (at every boot, docs/adr/0070)', () => {
+  let dir: string;
+  let state: string;
+  let script: string;
+  beforeEach(() => {
+    dir = tmpDir('awsreapply');
+    state = path.join(dir, 'state');
+    fs.mkdirSync(state);
+    script = path.join(dir, 'mirrorfleet-aws');
+    fs.writeFileSync(script, renderAwsScript({ ...NODE_LAYOUT, stateDir: state }), { mode: 0o755 });
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  /**
+   * Runs `reapply` with stand-ins on PATH that log their arguments: curl answers IMDSv2 with
+   * `userData`, tar lists an old bundle, systemctl, rm and cloud-init only log. The stand-in
+   * cloud-init's final stage records the user data as the new runcmd's setup would, unless
+   * `finalFails`.
+   */
+  const reapply = (seen: string | undefined, userData: string, finalFails = false) => {
+    const bin = path.join(dir, 'bin');
+    fs.mkdirSync(bin, { recursive: true });
+    const calls = path.join(dir, 'calls');
+    const stub = (name: string, body: string) => fs.writeFileSync(path.join(bin, name), `#!/bin/bash\necho "${name} $*" >>"${calls}"\n${body}\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'user-data'), userData);
+    stub('curl', `case "$*" in *api/token*) echo token ;; *user-data*) cat "${dir}/user-data" ;; *) exit 22 ;; esac`);
+    stub('tar', 'printf "%s\\n" etc/systemd/system/mirrorfleet-sync-old.timer etc/systemd/system/mirrorfleet-sync-old.service etc/systemd/system/mirrorfleet-aws-reapply.service etc/mirrorfleet/tree-old.conf usr/local/bin/mirror-sync');
+    stub('systemctl', '');
+    stub('rm', '');
+    stub('cloud-init', finalFails ? '[ "$*" != "modules --mode final" ] || exit 1' : `[ "$*" != "modules --mode final" ] || sha256sum <"${dir}/user-data" | cut -d" " -f1 >"${state}/user-data.sha256"`);
+    if (seen !== undefined) fs.writeFileSync(path.join(state, 'user-data.sha256'), `${seen}\n`);
+    const r = run('bash', [script, 'reapply'], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    const log = fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').trim().split('\n') : [];
+    return { ...r, calls: log.filter((l) => !l.startsWith('curl ')), recorded: fs.readFileSync(path.join(state, 'user-data.sha256'), 'utf8').trim() };
+  };
+
+  it('unchanged user data: nothing is touched', () => {
+    const r = reapply(sha('#cloud-config v1\n'), '#cloud-config v1\n');
+    expect(r.status).toBe(0);
+    expect(r.calls).toEqual([]);
+  });
+
+  it('no record yet (setup failed at first boot): records the user data and re-applies nothing', () => {
+    const r = reapply(undefined, '#cloud-config v1\n');
+    expect(r.status).toBe(0);
+    expect(r.calls).toEqual([]);
+    expect(r.recorded).toBe(sha('#cloud-config v1\n'));
+  });
+
+  it('changed user data: the old units stopped and removed (not itself), then cloud-init\'s stages again in this boot, no reboot', () => {
+    const r = reapply(sha('#cloud-config v1\n'), '#cloud-config v2\n');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/the user data changed: re-applying it in this boot/);
+    expect(r.calls).toEqual([
+      'tar -tzf /var/lib/mirrorfleet/node-files.tar.gz',
+      'systemctl disable --now mirrorfleet-sync-old.timer',
+      'rm -f /etc/systemd/system/mirrorfleet-sync-old.timer',
+      'systemctl disable --now mirrorfleet-sync-old.service',
+      'rm -f /etc/systemd/system/mirrorfleet-sync-old.service',
+      'rm -f /etc/mirrorfleet/tree-old.conf',
+      'systemctl daemon-reload',
+      'cloud-init clean --logs',
+      'cloud-init init',
+      'cloud-init modules --mode config',
+      'cloud-init modules --mode final',
+    ]);
+    expect(r.recorded).toBe(sha('#cloud-config v2\n'));
+  });
+
+  it('a re-apply that fails keeps the old record, so the next boot tries again, and fails the unit', () => {
+    const r = reapply(sha('#cloud-config v1\n'), '#cloud-config v2\n', true);
+    expect(r.status).toBe(1);
+    expect(r.calls.slice(-1)).toEqual(['cloud-init modules --mode final']);
+    expect(r.recorded).toBe(sha('#cloud-config v1\n'));
   });
 });

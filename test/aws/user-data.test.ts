@@ -161,3 +161,32 @@ describeWith(['shellcheck', 'systemd-analyze'], 'AWS node files checked by shell
     expect(r.status).toBe(0);
   });
 });
+
+describeWith(['systemd-analyze', 'cloud-init'], 'AWS units in the boot transaction, enabled as on an image', () => {
+  /**
+   * The units as a booted AWS node has them: cloud-init's (its generator wants cloud-init.target,
+   * each of its units is WantedBy=cloud-init.target) from the installed package, ours enabled by
+   * their [Install] section. systemd-analyze verify builds multi-user.target's start transaction
+   * and reports any ordering cycle it has to break by dropping a job.
+   */
+  it(`${AWS_UNITS.reapply} is started at every boot: no ordering cycle with cloud-final.service`, () => {
+    const root = tmpDir('aws-boot-order');
+    const files = writeAwsFiles(root);
+    const enabled = path.join(root, 'enabled');
+    const link = (target: string, wants: string) => {
+      fs.mkdirSync(path.join(enabled, `${wants}.wants`), { recursive: true });
+      fs.symlinkSync(target, path.join(enabled, `${wants}.wants`, path.basename(target)));
+    };
+    link('/lib/systemd/system/cloud-init.target', 'multi-user.target');
+    for (const u of ['cloud-init-local.service', 'cloud-init.service', 'cloud-config.service', 'cloud-final.service']) link(`/lib/systemd/system/${u}`, 'cloud-init.target');
+    for (const unit of [AWS_UNITS.metrics, AWS_UNITS.reapply]) {
+      const wantedBy = /^WantedBy=(\S+)$/m.exec(fs.readFileSync(files[unit], 'utf8'))?.[1];
+      expect(wantedBy).toBeDefined();
+      link(files[unit], wantedBy!);
+    }
+    const r = run('systemd-analyze', ['verify', '--man=no', 'multi-user.target'], { env: { ...process.env, SYSTEMD_COLORS: '0', SYSTEMD_UNIT_PATH: `${enabled}:${path.dirname(files[AWS_UNITS.reapply])}:` } });
+    fs.rmSync(root, { recursive: true, force: true });
+    expect(r.stderr.split('\n').filter((l) => /ordering cycle|deleted to break/.test(l))).toEqual([]);
+    expect(r.status).toBe(0);
+  });
+});

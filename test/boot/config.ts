@@ -17,7 +17,7 @@ import { World } from './world';
  * example's own. Fedora's tier-1 daemon admits the host's IPv4 address only (so the test can
  * both pull from it and be refused over IPv6).
  */
-export function bootConfig(example: Example, world: World, at: { upstream?: (tree: string) => string; acme?: string } = {}): NodeConfig {
+export function bootConfig(example: Example, world: World, at: { upstream?: (tree: string) => string; acme?: string; edit?: (doc: ReturnType<typeof parseDocument>) => void } = {}): NodeConfig {
   const doc = parseDocument(exampleText(example));
   const trees = doc.get('trees') as { items: unknown[] } | undefined;
   (trees?.items ?? []).forEach((_, i) => {
@@ -27,6 +27,7 @@ export function bootConfig(example: Example, world: World, at: { upstream?: (tre
   doc.setIn(['tls', 'acmeServer'], at.acme ?? world.acmeDirectory);
   doc.setIn(['tls', 'preferredChain'], preferredRoot(world).cn);
   if (doc.hasIn(['rsync', 'private', 'allow'])) doc.setIn(['rsync', 'private', 'allow'], [world.hostIp]);
+  at.edit?.(doc);
   return parseConfig(doc.toString(), `examples/${example}.yaml (boot-test copy)`);
 }
 

@@ -104,7 +104,7 @@ export function cloudInitErrorLines(node: Node): string[] {
   const output = readNodeFile(node, '/var/log/cloud-init-output.log');
   const log = readNodeFile(node, '/var/log/cloud-init.log');
   const picked = [
-    ...output.split('\n').filter((l) => /^(E: |W: Failed|mirrorfleet-provision: |mirrorfleet-data-volume: refusing|mirrorfleet-data-volume: no |.*\bFAILED\b|.*[Ee]rror:|.*\bfailed\b)/.test(l) && !/^\s*$/.test(l)),
+    ...output.split('\n').filter((l) => /^(E: |W: Failed|mirrorfleet: |mirrorfleet-provision: |mirrorfleet-data-volume: refusing|mirrorfleet-data-volume: no |.*\bFAILED\b|.*[Ee]rror:|.*\bfailed\b)/.test(l) && !/^\s*$/.test(l)),
     ...log.split('\n').filter((l) => / - [a-z_/.]+\.py\[(WARNING|ERROR|CRITICAL)\]/.test(l) && !/Running module|Unhandled non-multipart|No such file or directory: '\/var\/lib\/cloud\/data\/|use_fqdn/.test(l)),
   ];
   return [...new Set(picked)].slice(0, 20);

@@ -89,6 +89,8 @@ export class Node {
     readonly dir: string,
     readonly world: World,
     readonly volume: DataVolume | undefined,
+    /** The data volume's name in the node: the cloud's (EBS, Hetzner) or the generic one. */
+    readonly dataDevice: string = DATA_DEVICE,
   ) {
     this.root = path.join(dir, 'root');
   }
@@ -134,8 +136,11 @@ export class Node {
     fs.writeFileSync(path.join(dir, 'network-config'), this.world.networkConfig());
   }
 
-  /** Boots; returns when the container's PID 1 exists. */
-  async boot(extraBinds: readonly string[] = []): Promise<void> {
+  /**
+   * Boots; returns when the container's PID 1 exists. `volumeName: 'late'` leaves the volume's
+   * cloud name out until attachVolumeName() (a cloud attaching the volume after the start).
+   */
+  async boot(extraBinds: readonly string[] = [], o: { volumeName?: 'at-boot' | 'late' } = {}): Promise<void> {
     this.bootNo++;
     // result.json is rewritten at the end of every boot's cloud-final: it is the "done" marker.
     fs.rmSync(path.join(this.root, 'var/lib/cloud/data/result.json'), { force: true });
@@ -155,7 +160,7 @@ export class Node {
       '--resolv-conf=off', '--timezone=off', '--link-journal=no',
       '--console=read-only',
       ...(this.volume
-        ? [`--bind=${this.volume.device}`, `--bind=${this.volume.device}:${DATA_DEVICE}`]
+        ? [`--bind=${this.volume.device}`, ...(o.volumeName === 'late' ? [] : [`--bind=${this.volume.device}:${this.dataDevice}`])]
         : []),
       ...extraBinds.map((b) => `--bind=${b}`),
     ];
@@ -180,6 +185,21 @@ export class Node {
   }
 
   private unregisterStop?: () => Promise<void>;
+
+  /**
+   * The cloud attaches the volume: its name appears under /dev/disk/by-id as udev would make it,
+   * a link to the kernel device (bound in at boot: a container has no hotplug).
+   */
+  attachVolumeName(): void {
+    if (!this.volume) throw new Error('no data volume to attach');
+    const r = this.exec(['sh', '-c', `mkdir -p "$(dirname "$1")" && ln -sfn "$2" "$1"`, 'attach', this.dataDevice, this.volume.device]);
+    if (r.status !== 0) throw new Error(`attaching ${this.dataDevice}: ${r.stderr}`);
+  }
+
+  /** The container's PID 1 as the host sees it: another one after any reboot. */
+  get pid(): number {
+    return this.pid1;
+  }
 
   get running(): boolean {
     return !!this.nspawn && !this.exited;

@@ -5,6 +5,7 @@
  * qemu instead (vm.ts). Prints each phase's time and ends with "N passed, N failed".
  *
  *   test:boot [--examples xcp-ng,fedora,gentoo] [--no-negative | --only-negative] [--no-master | --only-master]
+ *             [--variants aws,hcloud | --variants none | --only-variants]   (the clouds' user data, variants.ts)
  *   env: MIRRORFLEET_BOOT_CACHE (base image cache, default /var/cache/mirrorfleet-boot),
  *        MIRRORFLEET_BOOT_TIMER_WAIT=all (wait for the certificate retry timer on every example,
  *        not only the first), MIRRORFLEET_BOOT_KEEP=1 (keep scratch directories), MIRRORFLEET_BOOT_TMP (default /var/tmp)
@@ -18,6 +19,7 @@ import { runMaster } from './master';
 import { runExample } from './scenario';
 import { hasCommand } from './sh';
 import { runVm } from './vm';
+import { VARIANTS, VariantName, runVariants } from './variants';
 
 
 const NEEDS: Record<string, string> = {
@@ -61,6 +63,14 @@ async function main(argv: string[]): Promise<number> {
     console.log('0 passed, 1 failed');
     return 2;
   }
+  const variantArg = arg('--variants');
+  const variants = (variantArg === 'none' ? [] : (variantArg?.split(',') ?? Object.keys(VARIANTS))) as VariantName[];
+  const unknownVariants = variants.filter((v) => !(v in VARIANTS));
+  if (unknownVariants.length) {
+    console.log(`unknown variant(s): ${unknownVariants.join(', ')}; allowed: ${Object.keys(VARIANTS).join(', ')}, none`);
+    console.log('0 passed, 1 failed');
+    return 2;
+  }
   const needs = { ...NEEDS, ...(vm ? NEEDS_VM : {}) };
   const missing = Object.entries(needs).filter(([cmd]) => !hasCommand(cmd));
   if (process.getuid?.() !== 0 || missing.length) {
@@ -94,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
     if (vm) {
       for (const [i, ex] of examples.entries()) await runVm(ex, 240 + i, base, results);
     } else {
-      const only = argv.includes('--only-negative') || argv.includes('--only-master');
+      const only = argv.includes('--only-negative') || argv.includes('--only-master') || argv.includes('--only-variants');
       if (!only) {
         for (const [i, ex] of examples.entries()) {
           const te = Date.now();
@@ -107,7 +117,8 @@ async function main(argv: string[]): Promise<number> {
         await runMaster(231, base, results);
         console.log(`\n>> master: ${((Date.now() - te) / 1000).toFixed(1)} s in all`);
       }
-      if (argv.includes('--only-negative') || (!argv.includes('--only-master') && !argv.includes('--no-negative'))) {
+      if (argv.includes('--only-variants') || !only) await runVariants(variants, base, results);
+      if (argv.includes('--only-negative') || (!only && !argv.includes('--no-negative'))) {
         for (const [i, k] of NEGATIVE_CASES.entries()) await runNegative(k, 221 + i, base, results);
       }
     }

@@ -18,8 +18,9 @@ import { concurrentConnections, http, rsync, simultaneousRequests, tcpOpen } fro
 import { Results, expect } from './results';
 import { sh, sleep, tail } from './sh';
 import { TREES, TreeSpec, diffManifests, manifest, sha256, writeTree } from './trees';
-import { World } from './world';
+import { World, WorldOptions } from './world';
 import { fedoraStandIns, reportCheckins } from './stand-ins';
+import { BootVariant, LateAttach, attachLate } from './variant';
 
 
 export const KEEP = process.env.MIRRORFLEET_BOOT_KEEP === '1';
@@ -32,7 +33,7 @@ export function scratch(name: string): string {
 }
 
 /** Starts the world for an example: its upstream tree(s), proxy, DNS, pebble, stand-ins. */
-export async function startWorld(example: Example, index: number, dir: string): Promise<World> {
+export async function startWorld(example: Example, index: number, dir: string, extra: Partial<WorldOptions> = {}): Promise<World> {
   const modules: Record<string, string> = {};
   const c = exampleConfig(example);
   const confs = renderNodeFiles(c, NODE_LAYOUT);
@@ -52,12 +53,12 @@ export async function startWorld(example: Example, index: number, dir: string): 
     }
     modules[t.name] = d;
   }
-  const world = new World({ index, dir: path.join(dir, 'world'), modules, standIns: example === 'fedora' ? fedoraStandIns() : undefined });
+  const world = new World({ index, dir: path.join(dir, 'world'), modules, standIns: example === 'fedora' ? fedoraStandIns() : undefined, ...extra });
   await world.start();
   return world;
 }
 
-interface Ctx {
+export interface Ctx {
   readonly example: Example;
   readonly results: Results;
   readonly world: World;
@@ -67,6 +68,9 @@ interface Ctx {
   readonly dir: string;
   readonly spec: TreeSpec;
   unmountVolume?: () => Promise<void>;
+  /** A cloud's variant of the user data (variant.ts); absent: the generic one. */
+  readonly variant?: BootVariant;
+  attach?: LateAttach;
 }
 
 /** Services mirrorfleet-provision starts without waiting (first sync, first certificate). */
@@ -77,22 +81,22 @@ const startedAtProvision = (c: NodeConfig) => [...c.trees.map((t) => `${syncUnit
  * points elsewhere), the world fixes DNS and the retry timer turns HTTPS on; a reboot; a rebuild
  * (fresh root disk, new instance-id, same user data and data volume).
  */
-export async function runExample(example: Example, index: number, baseFile: string, results: Results, waitForTimer = true): Promise<void> {
-  results.setScope(`${example}: `);
-  const dir = scratch(example);
+export async function runExample(example: Example, index: number, baseFile: string, results: Results, waitForTimer = true, variant?: BootVariant): Promise<void> {
+  results.setScope(variant ? `${example} on ${variant.title}: ` : `${example}: `);
+  const dir = scratch(variant ? `${example}-${variant.cloud}` : example);
   let ctx: Ctx | undefined;
   try {
     ctx = await results.phase('world up (netns, proxy, DNS, pebble, upstream rsyncd)', async () => {
-      const world = await startWorld(example, index, dir);
-      const config = bootConfig(example, world);
-      const userData = bootUserData(config);
+      const world = await startWorld(example, index, dir, variant?.world);
+      const config = bootConfig(example, world, { edit: variant?.editConfig ? (doc) => variant.editConfig!(doc, world) : undefined });
+      const userData = variant ? await variant.start(world, config, dir) : bootUserData(config);
       fs.writeFileSync(path.join(dir, 'user-data'), userData);
       // First boot as in real life: the node's name still points somewhere else.
       await world.setA(config.hostname, world.hostIp);
       const volume = new DataVolume(path.join(dir, 'data.img'), 4096);
-      const node = new Node(path.join(dir, 'node'), world, volume);
-      console.log(`  user data: ${Buffer.byteLength(userData)} bytes; node ${world.nodeIp} / ${world.nodeIp6}; data volume ${volume.device}`);
-      return { example, results, world, config, node, volume, dir, spec: TREES[example] };
+      const node = new Node(path.join(dir, 'node'), world, volume, variant?.dataDevice);
+      console.log(`  user data: ${Buffer.byteLength(userData)} bytes; node ${world.nodeIp} / ${world.nodeIp6}; data volume ${volume.device}${variant ? ` as ${variant.dataDevice}` : ''}`);
+      return { example, results, world, config, node, volume, dir, spec: TREES[example], variant };
     });
     const c = ctx;
     const firstBootOk = await results.phase('first boot (root disk, boot, cloud-init, provisioning)', () => firstBoot(c, baseFile, `iid-${example}-1`));
@@ -105,8 +109,10 @@ export async function runExample(example: Example, index: number, baseFile: stri
     // closed connections lazily: run before the retry, it once got pebble's validation reset.
     if (c.config.http.perIpConnectionLimit !== undefined) await results.phase('checks: per-IP connection cap', () => connectionCapCheck(c));
     await results.phase('checks: final state of the first boot', () => stateChecks(c, 'first boot'));
+    if (variant) await results.phase(`checks: what only ${variant.title} adds`, () => variant.checks(c));
     await results.phase('reboot (same instance-id)', () => reboot(c));
     await results.phase('rebuild (fresh root disk, new instance-id, same volume)', () => rebuild(c, baseFile, `iid-${example}-2`));
+    if (variant?.afterRebuild) await variant.afterRebuild(c);
   } catch (e) {
     results.fail('scenario', `${(e as Error).stack ?? e}`);
     if (ctx?.node.running) results.fail('node state at the error', assess(ctx.node).quote);
@@ -119,14 +125,29 @@ export async function runExample(example: Example, index: number, baseFile: stri
   }
 }
 
+/**
+ * Boots a fresh root disk and waits for cloud-init. A cloud variant's volume appears late, as the
+ * cloud attaches it after the start (variant.ts, attachLate).
+ */
+async function bootAndWait(c: Ctx) {
+  await c.node.boot([], { volumeName: c.variant ? 'late' : 'at-boot' });
+  const attaching = c.variant ? attachLate(c.node) : undefined;
+  const wait = await waitForCloudInit(c.node);
+  if (attaching) {
+    c.attach ??= await attaching;
+    const a = await attaching;
+    console.log(`  the cloud attached ${c.node.dataDevice} ${a.seconds.toFixed(1)} s after the start${a.sawWaiting ? ', while the data-volume step waited for it' : ''}`);
+  }
+  return wait;
+}
+
 /** Boots, waits for cloud-init and the first sync/certificate attempt; false when it failed. */
 async function firstBoot(c: Ctx, baseFile: string, instanceId: string): Promise<boolean> {
   const t0 = Date.now();
   c.node.prepare(baseFile, { userData: fs.readFileSync(path.join(c.dir, 'user-data'), 'utf8'), instanceId });
   const tExtract = Date.now();
   console.log(`  root disk ready (overlay on the extracted base) in ${((tExtract - t0) / 1000).toFixed(1)} s`);
-  await c.node.boot();
-  const wait = await waitForCloudInit(c.node);
+  const wait = await bootAndWait(c);
   console.log(`  cloud-init final stage ${wait.finished ? 'done' : 'NOT done'} ${wait.seconds.toFixed(1)} s after boot`);
   if (!c.results.check('cloud-init finished its final stage', wait.finished, () => `${wait.problem}\n${assess(c.node).quote}`)) return false;
   const busy = await waitForQuiet(c.node, startedAtProvision(c.config));
@@ -154,7 +175,7 @@ async function volumeChecks(c: Ctx, when: string): Promise<void> {
   results.check(`data volume mounted at ${config.storage.mountPoint} (${when})`, m.status === 0 && m.stdout.includes(config.storage.filesystem), () => `findmnt: ${m.stdout}${m.stderr}\n${mountEvidence(c)}`);
 }
 
-async function syncChecks(c: Ctx, when: string, expectRun = true): Promise<void> {
+export async function syncChecks(c: Ctx, when: string, expectRun = true): Promise<void> {
   const { results, node, config, world } = c;
   for (const t of config.trees) {
     const unit = `${syncUnitName(t)}.service`;
@@ -188,7 +209,7 @@ async function syncChecks(c: Ctx, when: string, expectRun = true): Promise<void>
 }
 
 /** FILE_LIST and PRECHECK of a tree's rendered sync settings: the markers a sync reads first. */
-function treeMarkers(c: Ctx, tree: string): string[] {
+export function treeMarkers(c: Ctx, tree: string): string[] {
   const conf = renderNodeFiles(c.config, NODE_LAYOUT).find((f) => f.path === treeConfPath(NODE_LAYOUT, tree))?.content ?? '';
   return [/^FILE_LIST=(\S+)$/m.exec(conf)?.[1], /^PRECHECK=(\S+)$/m.exec(conf)?.[1]].filter((x): x is string => !!x);
 }
@@ -292,7 +313,7 @@ async function certificateRetry(c: Ctx, waitForTimer: boolean): Promise<void> {
   results.check('HTTPS turned on by itself (deploy hook reloaded Apache, :443 open)', await tcpOpen(world.nodeIp, 443), `${unitJournal(node, 'mirrorfleet-cert.service', 20)}\n${unitJournal(node, 'apache2.service', 10)}`);
 }
 
-async function serviceChecks(c: Ctx, scheme: 'http' | 'https'): Promise<void> {
+export async function serviceChecks(c: Ctx, scheme: 'http' | 'https'): Promise<void> {
   const { results, world, config, spec, node } = c;
   const tls = scheme === 'https';
   const caFile = path.join(c.dir, 'preferred-root.pem');
@@ -530,15 +551,17 @@ async function httpsChecks(c: Ctx): Promise<void> {
 }
 
 /** Every unit the product installs is enabled and in its expected state; systemd is "running". */
-async function stateChecks(c: Ctx, when: string): Promise<void> {
+export async function stateChecks(c: Ctx, when: string): Promise<void> {
   const { results, node, config } = c;
   const a = assess(node);
   results.check(`systemctl is-system-running: running, no failed units (${when})`, a.systemState === 'running' && a.failedUnits.length === 0, a.quote);
   results.check(`cloud-init: done, no errors (${when})`, a.cloudInitDone && a.cloudInitErrors.length === 0, a.quote);
   // systemd breaks an ordering cycle by dropping a job: some unit silently does not start or stop.
   const cycles = (boot: string) => node.exec(['journalctl', '-b', boot, '--no-pager', '-o', 'cat', '-g', 'ordering cycle|to break ordering cycle']).stdout.trim();
-  const now = cycles('0');
-  results.check(`no ordering cycle in systemd's journal (${when})`, now === '', now);
+  // At boot, before journald runs, systemd reports a cycle on the console only.
+  const console0 = node.bootOutput().split('\n').filter((l) => /ordering cycle|deleted to break ordering cycle/.test(l)).join('\n');
+  const now = [cycles('0'), console0].filter(Boolean).join('\n');
+  results.check(`no ordering cycle in systemd's journal or on the console (${when})`, now === '', now);
   if (when !== 'first boot' && when !== 'rebuild') {
     const before = cycles('-1');
     results.check(`no ordering cycle at the previous shutdown (${when})`, before === '', before);
@@ -608,8 +631,7 @@ async function rebuild(c: Ctx, baseFile: string, instanceId: string): Promise<vo
   if (c.unmountVolume) await c.unmountVolume();
   const upstreamMark = world.upstreamLog().length;
   node.prepare(baseFile, { userData: fs.readFileSync(path.join(c.dir, 'user-data'), 'utf8'), instanceId });
-  await node.boot();
-  const wait = await waitForCloudInit(node);
+  const wait = await bootAndWait(c);
   console.log(`  rebuilt node: cloud-init ${wait.finished ? 'done' : 'NOT done'} after ${wait.seconds.toFixed(1)} s`);
   if (!results.check('rebuild: cloud-init finished', wait.finished, () => `${wait.problem}\n${assess(node).quote}`)) return;
   await waitForQuiet(node, startedAtProvision(config));
@@ -643,7 +665,7 @@ function mountEvidence(c: Ctx): string {
   ].join('\n');
 }
 
-function persistenceChecks(c: Ctx, uuid: string, tag: string, when: string): void {
+export function persistenceChecks(c: Ctx, uuid: string, tag: string, when: string): void {
   const { results, volume, node, config } = c;
   const now = volume.probe();
   // What the data-volume bootcmd said on every boot so far (lib/render/data-volume.ts).

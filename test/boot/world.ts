@@ -23,6 +23,11 @@ export interface WorldOptions {
   readonly modules: Readonly<Record<string, string>>;
   /** HTTPS stand-ins: host name -> handler. */
   readonly standIns?: Readonly<Record<string, StandInHandler>>;
+  /**
+   * The host is the node's default gateway (EC2's VPC router: the way to 169.254.169.254).
+   * It forwards nothing: what the world does not answer gets no answer.
+   */
+  readonly gateway?: boolean;
 }
 
 export type StandInHandler = (req: { method: string; path: string; body: string }) => { status: number; type?: string; body: string | Buffer };
@@ -71,7 +76,7 @@ export class World {
 ethernets:
   host0:
     addresses: [${this.nodeIp}/30, "${this.nodeIp6}/64"]
-    nameservers:
+${this.opts.gateway ? `    gateway4: ${this.hostIp}\n` : ''}    nameservers:
       addresses: [${this.hostIp}]
 `;
   }

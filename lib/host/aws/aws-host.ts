@@ -38,8 +38,16 @@ export interface AwsDeployRefs {
   readonly region: string;
 }
 
-/** Fetches the bundle, and keeps it only if it is the one this user data was rendered with. */
-export const FETCH_BUNDLE = 'if ! { aws s3 cp --only-show-errors --region "$3" "s3://$2" "$1" && echo "$4  $1" | sha256sum -c --quiet; }; then rm -f "$1"; exit 1; fi';
+/**
+ * Fetches the bundle, and keeps it only if it is the one this user data was rendered with; else
+ * says which it got and which it expected, and leaves nothing to unpack. POSIX sh, run by runcmd as
+ * `sh -c FETCH_BUNDLE fetch-bundle FILE BUCKET/KEY REGION SHA256`.
+ */
+export const FETCH_BUNDLE = [
+  'if ! aws s3 cp --only-show-errors --region "$3" "s3://$2" "$1"; then echo "mirrorfleet: could not fetch the bundle s3://$2" >&2; rm -f "$1"; exit 1; fi',
+  'got=$(sha256sum "$1" | cut -d" " -f1)',
+  'if [ "$got" != "$4" ]; then echo "mirrorfleet: s3://$2 is not the bundle this user data was rendered with (sha256 $got, expected $4): not unpacking it" >&2; rm -f "$1"; exit 1; fi',
+].join('\n');
 
 /**
  * Everything an AWS host needs from one render: its files (the role's, the host's, the AWS
@@ -98,8 +106,13 @@ RestartSec=60
 WantedBy=multi-user.target
 `;
 
+/*
+ * Wanted by cloud-init.target, not multi-user.target: cloud-final.service is ordered after
+ * multi-user.target, so a unit after cloud-final that multi-user.target waits for is an ordering
+ * cycle, and systemd breaks it by dropping this unit's start at every boot (docs/adr/0070).
+ */
 const reapplyUnit = (l: NodeLayout) => `[Unit]
-Description=mirrorfleet: re-provision when the user data changed
+Description=mirrorfleet: re-apply the user data in place when it changed
 After=cloud-final.service network-online.target
 Wants=network-online.target
 
@@ -108,7 +121,7 @@ Type=oneshot
 ExecStart=${awsScriptPath(l)} reapply
 
 [Install]
-WantedBy=multi-user.target
+WantedBy=cloud-init.target
 `;
 
 /** mirrorfleet-aws. Bash, shellcheck-clean; `\${` below is bash's, not a template's. */
@@ -119,7 +132,8 @@ export function renderAwsScript(l: NodeLayout): string {
 #   setup        first boot: SSM and CloudWatch agents, metrics, re-provisioning
 #   metrics [D]  every minute, the textfile metrics in D as StatsD gauges to the agent
 #   gauges D     those gauges, printed
-#   reapply      at boot: if the user data changed, re-run cloud-init as on a first boot
+#   reapply      at boot: if the user data changed, run cloud-init's stages again in this boot
+#                (as on a first boot, no reboot; docs/adr/0070)
 set -uo pipefail
 state=${l.stateDir}
 
@@ -172,22 +186,38 @@ metrics() {
   done
 }
 
+user_data_sha256() {
+  imds user-data | sha256sum | cut -d' ' -f1
+}
+
+# The user data this node was provisioned from (setup, once the bundle is in place).
+record() {
+  local now
+  now=$(user_data_sha256) || return 1
+  echo "$now" >"$state/user-data.sha256"
+}
+
 reapply() {
   local seen=$state/user-data.sha256 now f
-  now=$(imds user-data | sha256sum | cut -d' ' -f1) || return 1
-  if [ -s "$seen" ] && [ "$(cat "$seen")" != "$now" ]; then
-    echo "$now" >"$seen"
-    echo "mirrorfleet-aws: the user data changed: re-provisioning as on a first boot"
-    # Units and settings of the old config go, so a removed tree leaves no timer behind.
-    tar -tzf ${BUNDLE_PATH} | while read -r f; do
-      case $f in
-        etc/systemd/system/*) systemctl disable "\${f##*/}"; rm -f "/$f" ;;
-        etc/mirrorfleet/*) rm -f "/$f" ;;
-      esac
-    done
-    cloud-init clean --logs --reboot
-  fi
-  echo "$now" >"$seen"
+  now=$(user_data_sha256) || return 1
+  if ! [ -s "$seen" ]; then echo "$now" >"$seen"; return 0; fi
+  [ "$(cat "$seen")" != "$now" ] || return 0
+  echo "mirrorfleet-aws: the user data changed: re-applying it in this boot (cloud-init's stages again, no reboot)"
+  # Units and settings of the old config go, so a removed tree leaves no timer behind; this unit stays.
+  tar -tzf ${BUNDLE_PATH} | while read -r f; do
+    case $f in
+      etc/systemd/system/${AWS_UNITS.reapply}) ;;
+      etc/systemd/system/*.service | etc/systemd/system/*.timer) systemctl disable --now "\${f##*/}"; rm -f "/$f" ;;
+      etc/systemd/system/* | etc/mirrorfleet/*) rm -f "/$f" ;;
+    esac
+  done
+  systemctl daemon-reload
+  # As on a first boot: the per-instance modules run again (packages, users, the runcmd that
+  # fetches the new bundle, setup and provisioning); the data volume is kept (docs/adr/0023).
+  cloud-init clean --logs
+  cloud-init init && cloud-init modules --mode config && cloud-init modules --mode final || return 1
+  # setup, in the new user data's runcmd, recorded it; if not, the next boot tries again.
+  [ "$(cat "$seen")" = "$now" ] || { echo "mirrorfleet-aws: the new user data did not finish provisioning; the next boot tries again" >&2; return 1; }
 }
 
 setup() {
@@ -198,7 +228,7 @@ setup() {
   else rc=1; fi
   systemctl daemon-reload
   systemctl enable ${AWS_UNITS.reapply} || rc=1
-  reapply || rc=1
+  record || rc=1
   if install_deb "${CLOUDWATCH_AGENT_DEB}" "$ctl"; then
     "$ctl" -a fetch-config -m ec2 -s -c file:${CLOUDWATCH_AGENT_CONFIG_PATH} || rc=1
   else rc=1; fi

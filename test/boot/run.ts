@@ -5,6 +5,7 @@
  * qemu instead (vm.ts). Prints each phase's time and ends with "N passed, N failed".
  *
  *   test:boot [--examples xcp-ng,fedora,gentoo] [--no-negative | --only-negative] [--no-master | --only-master]
+ *             [--no-redirector | --only-redirector]  (the redirector boots after the master, in its run)
  *   env: MIRRORFLEET_BOOT_CACHE (base image cache, default /var/cache/mirrorfleet-boot),
  *        MIRRORFLEET_BOOT_TIMER_WAIT=all (wait for the certificate retry timer on every example,
  *        not only the first), MIRRORFLEET_BOOT_KEEP=1 (keep scratch directories), MIRRORFLEET_BOOT_TMP (default /var/tmp)
@@ -94,7 +95,8 @@ async function main(argv: string[]): Promise<number> {
     if (vm) {
       for (const [i, ex] of examples.entries()) await runVm(ex, 240 + i, base, results);
     } else {
-      const only = argv.includes('--only-negative') || argv.includes('--only-master');
+      const onlyRedirector = argv.includes('--only-redirector');
+      const only = argv.includes('--only-negative') || argv.includes('--only-master') || onlyRedirector;
       if (!only) {
         for (const [i, ex] of examples.entries()) {
           const te = Date.now();
@@ -102,12 +104,12 @@ async function main(argv: string[]): Promise<number> {
           console.log(`\n>> ${ex}: ${((Date.now() - te) / 1000).toFixed(1)} s in all`);
         }
       }
-      if (argv.includes('--only-master') || (!only && !argv.includes('--no-master'))) {
+      if (argv.includes('--only-master') || onlyRedirector || (!only && !argv.includes('--no-master'))) {
         const te = Date.now();
-        await runMaster(231, base, results);
-        console.log(`\n>> master: ${((Date.now() - te) / 1000).toFixed(1)} s in all`);
+        await runMaster(231, base, results, { redirector: !argv.includes('--no-redirector'), forRedirectorOnly: onlyRedirector });
+        console.log(`\n>> master${argv.includes('--no-redirector') ? '' : ' and redirector'}: ${((Date.now() - te) / 1000).toFixed(1)} s in all`);
       }
-      if (argv.includes('--only-negative') || (!argv.includes('--only-master') && !argv.includes('--no-negative'))) {
+      if (argv.includes('--only-negative') || (!argv.includes('--only-master') && !onlyRedirector && !argv.includes('--no-negative'))) {
         for (const [i, k] of NEGATIVE_CASES.entries()) await runNegative(k, 221 + i, base, results);
       }
     }

@@ -163,7 +163,7 @@ async function firstBoot(c: RedirectorCtx, baseFile: string): Promise<boolean> {
     const diff = publicTreeDiff(c.m, node.path(tree.path), `fullfiletimelist-${tree.name}`);
     expect(diff.length === 0, diff.join('\n'));
     const served = masterRsyncLog(c.m).slice(mark);
-    const sends = served.split('\n').filter((l) => / send /.test(l) && l.includes(`(${c.link.aIp})`));
+    const sends = served.split('\n').filter((l) => / send /.test(l) && l.includes(`[${c.link.aIp}]`));
     expect(sends.length > 0, `the master's rsyncd log since the redirector booted:\n${tail(served, 15)}`);
     expect(/mirrorfleet-repo-refresh: mirrorbits indexes the new copy/.test(journal), journal);
     return `the master's rsyncd sent ${sends.length} files to ${c.link.aIp}; ${/done in .*/.exec(journal)?.[0] ?? ''}`;
@@ -179,7 +179,8 @@ async function licenceKey(c: RedirectorCtx): Promise<boolean> {
   const { results, node, world } = c;
   const geoipDir = REDIRECTOR_LAYOUT.geoipDir;
   const t0 = Date.now();
-  const install = node.exec(['bash', '-c', `install -d -m 0700 ${path.dirname(GEOIP_KEY_FILE)} && install -m 0600 /dev/stdin ${GEOIP_KEY_FILE}`], { input: `${LICENCE_KEY}\n` });
+  // As the docs' install -m 0600 /dev/stdin does (the harness's stdin is a socket /dev/stdin cannot open).
+  const install = node.exec(['bash', '-c', `install -d -m 0700 ${path.dirname(GEOIP_KEY_FILE)} && (umask 077 && cat > ${GEOIP_KEY_FILE})`], { input: `${LICENCE_KEY}\n` });
   const start = await node.execAsync(['systemctl', 'start', REDIRECTOR_UNITS.geoip]);
   const tGeoip = (Date.now() - t0) / 1000;
   const ok = await results.run('GeoLite2 City and ASN fetched with the account and key, checked, swapped in (R4)', () => {

@@ -8,9 +8,11 @@
  * network namespace with Redis, the GeoIP test databases and three mirrors reconciled from a
  * mirrors.yaml and up, so every answer is a 302 to a mirror chosen for the client. wrk runs in
  * the namespace, C keep-alive connections (default 32) for S seconds (default 8); each run
- * measures both paths (the order alternates between runs) and prints requests/s, non-3xx
- * answers, socket errors and the 1-minute load average before each measurement. Last line:
- *   redirect-bench: through nginx A..B req/s, straight C..D req/s, nginx/straight R1..R2 (median M) over N runs
+ * measures both paths (the order alternates between runs), then nginx alone on the site's own
+ * /healthz (no backend: the ceiling nginx puts on this machine, so a ratio near 1 reads as "the
+ * backend is the limit"), and prints requests/s, answers wrk counts as errors (not 2xx or 3xx), socket
+ * errors and the 1-minute load average before each measurement. Last line:
+ *   redirect-bench: through nginx A..B req/s, straight C..D req/s, nginx/straight R1..R2 (median M), nginx alone E..F req/s over N runs
  * Needs root (a network namespace), nginx, redis-server, rsync, curl, python3 and wrk.
  * Run it alone: flock /tmp/mirrorfleet-bench.lock npm run bench:redirect
  */
@@ -110,7 +112,7 @@ async function wrk(w: World, url: string): Promise<WrkResult> {
   return {
     rps: num(/Requests\/sec:\s+([\d.]+)/),
     requests: num(/(\d+) requests in/),
-    // wrk counts anything but 2xx and 3xx here: every answer should be a 302.
+    // wrk counts anything but 2xx and 3xx here: every answer should be a 302 (a 200 for /healthz).
     non3xx: num(/Non-2xx or 3xx responses: (\d+)/),
     socketErrors: errors ? errors.slice(1).map(Number).reduce((a, b) => a + b, 0) : 0,
     load: before,
@@ -139,20 +141,21 @@ async function main(): Promise<void> {
     const straight = `http://${MIRRORBITS}/${FILE}`;
     for (let i = 0; i < 50 && w.ns.exec('curl', ['-s', '-o', '/dev/null', through]).status !== 0; i++) await sleep(100);
     console.log(`  world up in ${((Date.now() - t0) / 1000).toFixed(1)} s (three mirrors up); ${through} -> ${checkRedirects(w, through)}; ${straight} -> ${checkRedirects(w, straight)}`);
-    const rows: { nginx: WrkResult; direct: WrkResult }[] = [];
+    const healthz = `http://127.0.0.1:${NGINX_PORT}/healthz`;
+    const rows: { nginx: WrkResult; direct: WrkResult; alone: WrkResult }[] = [];
     for (let run = 1; run <= RUNS; run++) {
       // The order alternates, so neither path always goes first.
       const first = run % 2 === 1 ? 'nginx' : 'direct';
       const res: Partial<Record<'nginx' | 'direct', WrkResult>> = {};
       for (const which of first === 'nginx' ? (['nginx', 'direct'] as const) : (['direct', 'nginx'] as const)) res[which] = await wrk(w, which === 'nginx' ? through : straight);
-      const row = { nginx: res.nginx!, direct: res.direct! };
+      const row = { nginx: res.nginx!, direct: res.direct!, alone: await wrk(w, healthz) };
       rows.push(row);
       const show = (x: WrkResult) => `${x.rps.toFixed(0)} req/s (non-3xx ${x.non3xx}, socket errors ${x.socketErrors}, load ${x.load})`;
-      console.log(`  run ${run}: through nginx ${show(row.nginx)}; straight to mirrorbits ${show(row.direct)}; nginx/straight ${(row.nginx.rps / row.direct.rps).toFixed(2)}`);
+      console.log(`  run ${run}: through nginx ${show(row.nginx)}; straight to mirrorbits ${show(row.direct)}; nginx/straight ${(row.nginx.rps / row.direct.rps).toFixed(2)}; nginx alone (/healthz) ${show(row.alone)}`);
     }
     const rng = (xs: number[], digits = 0) => `${Math.min(...xs).toFixed(digits)}..${Math.max(...xs).toFixed(digits)}`;
     const ratios = rows.map((r) => r.nginx.rps / r.direct.rps);
-    console.log(`redirect-bench: through nginx ${rng(rows.map((r) => r.nginx.rps))} req/s, straight ${rng(rows.map((r) => r.direct.rps))} req/s, nginx/straight ${rng(ratios, 2)} (median ${median(ratios).toFixed(2)}) over ${RUNS} runs; load average ${load()}`);
+    console.log(`redirect-bench: through nginx ${rng(rows.map((r) => r.nginx.rps))} req/s, straight ${rng(rows.map((r) => r.direct.rps))} req/s, nginx/straight ${rng(ratios, 2)} (median ${median(ratios).toFixed(2)}), nginx alone ${rng(rows.map((r) => r.alone.rps))} req/s over ${RUNS} runs; load average ${load()}`);
   } finally {
     if (nginx && nginx.exitCode === null) {
       // A graceful stop: its workers go with it (a killed master would leave them behind).

@@ -17,6 +17,7 @@ import { mirrorFromMaster } from './master-mirror';
 import { restrictedKeyChecks, uploadAndPublish } from './master-upload';
 import { DataVolume, Node } from './node';
 import { http, tcpOpen } from './probe';
+import { runRedirector } from './redirector';
 import { Results } from './results';
 import { scratch } from './scenario';
 import { sleep, tail } from './sh';
@@ -46,7 +47,14 @@ export interface MasterCtx {
   readonly figures: string[];
 }
 
-export async function runMaster(index: number, baseFile: string, results: Results): Promise<void> {
+export interface MasterRunOptions {
+  /** Then the project's redirector, which syncs its copy from this master (redirector.ts). */
+  readonly redirector?: boolean;
+  /** Only what the redirector needs of the master: its boot, HTTP(S), the upload and publish. */
+  readonly forRedirectorOnly?: boolean;
+}
+
+export async function runMaster(index: number, baseFile: string, results: Results, opts: MasterRunOptions = {}): Promise<void> {
   results.setScope('master: ');
   const dir = scratch('master');
   let c: MasterCtx | undefined;
@@ -76,12 +84,16 @@ export async function runMaster(index: number, baseFile: string, results: Result
     if (!(await results.phase('first boot (root disk, boot, cloud-init, provisioning)', () => firstBoot(ctx, baseFile)))) return;
     await results.phase('checks: ACL loaded, HTTP, certificate after DNS is fixed, HTTPS', () => serving(ctx));
     if (!(await results.phase('build host upload (rsync over SSH as mirror, then .publish) and publish', () => uploadAndPublish(ctx)))) return;
-    await results.phase('checks: the build host\'s key cannot escape the incoming area or run a shell', () => restrictedKeyChecks(ctx));
-    await results.phase('checks: an address not on the list is refused (IPv4 and IPv6)', () => refusedFromOutside(ctx));
-    await results.phase('a booted node syncs from the master (mirror-sync), then a no-change sync', () => mirrorFromMaster(ctx, baseFile, nodes));
-    await results.phase('list change: a new mirror admitted in place, its first sync', () => aclChange(ctx));
-    await results.phase('checks: final state of the master', async () => masterState(ctx));
+    if (!opts.forRedirectorOnly) {
+      await results.phase('checks: the build host\'s key cannot escape the incoming area or run a shell', () => restrictedKeyChecks(ctx));
+      await results.phase('checks: an address not on the list is refused (IPv4 and IPv6)', () => refusedFromOutside(ctx));
+      await results.phase('a booted node syncs from the master (mirror-sync), then a no-change sync', () => mirrorFromMaster(ctx, baseFile, nodes));
+      await results.phase('list change: a new mirror admitted in place, its first sync', () => aclChange(ctx));
+      await results.phase('checks: final state of the master', async () => masterState(ctx));
+    }
     console.log(`\n  master figures:\n${ctx.figures.map((f) => `    ${f}`).join('\n')}`);
+    // Index + 2: the node's world is index + 1.
+    if (opts.redirector) await runRedirector(ctx, index + 2, baseFile, nodes);
   } catch (e) {
     results.fail('scenario', `${(e as Error).stack ?? e}`);
     if (c?.master.running) results.fail('master state at the error', assess(c.master).quote);

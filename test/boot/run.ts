@@ -6,6 +6,7 @@
  *
  *   test:boot [--examples xcp-ng,fedora,gentoo] [--no-negative | --only-negative] [--no-master | --only-master]
  *             [--variants aws,hcloud | --variants none | --only-variants]   (the clouds' user data, variants.ts)
+ *             [--no-redirector | --only-redirector]  (the redirector boots after the master, in its run)
  *   env: MIRRORFLEET_BOOT_CACHE (base image cache, default /var/cache/mirrorfleet-boot),
  *        MIRRORFLEET_BOOT_TIMER_WAIT=all (wait for the certificate retry timer on every example,
  *        not only the first), MIRRORFLEET_BOOT_KEEP=1 (keep scratch directories), MIRRORFLEET_BOOT_TMP (default /var/tmp)
@@ -104,7 +105,8 @@ async function main(argv: string[]): Promise<number> {
     if (vm) {
       for (const [i, ex] of examples.entries()) await runVm(ex, 240 + i, base, results);
     } else {
-      const only = argv.includes('--only-negative') || argv.includes('--only-master') || argv.includes('--only-variants');
+      const onlyRedirector = argv.includes('--only-redirector');
+      const only = argv.includes('--only-negative') || argv.includes('--only-master') || argv.includes('--only-variants') || onlyRedirector;
       if (!only) {
         for (const [i, ex] of examples.entries()) {
           const te = Date.now();
@@ -112,10 +114,10 @@ async function main(argv: string[]): Promise<number> {
           console.log(`\n>> ${ex}: ${((Date.now() - te) / 1000).toFixed(1)} s in all`);
         }
       }
-      if (argv.includes('--only-master') || (!only && !argv.includes('--no-master'))) {
+      if (argv.includes('--only-master') || onlyRedirector || (!only && !argv.includes('--no-master'))) {
         const te = Date.now();
-        await runMaster(231, base, results);
-        console.log(`\n>> master: ${((Date.now() - te) / 1000).toFixed(1)} s in all`);
+        await runMaster(231, base, results, { redirector: !argv.includes('--no-redirector'), forRedirectorOnly: onlyRedirector });
+        console.log(`\n>> master${argv.includes('--no-redirector') ? '' : ' and redirector'}: ${((Date.now() - te) / 1000).toFixed(1)} s in all`);
       }
       if (argv.includes('--only-variants') || !only) await runVariants(variants, base, results);
       if (argv.includes('--only-negative') || (!only && !argv.includes('--no-negative'))) {

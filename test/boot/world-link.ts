@@ -12,13 +12,13 @@ export interface WorldLink {
 /**
  * A link between the namespaces of two worlds, a veth pair with no host in between: how the
  * machine of one world reaches the machine of another (a mirror node syncing from the project's
- * master), by address, as over the Internet. Configured before either machine boots and removed
- * with the namespaces; the machines' own network config (host0) does not touch it.
+ * master), by address, as over the Internet. Configured before the machine that uses it boots, removed
+ * with the namespaces; the machines' own network config (host0) does not touch it. `dev` names
+ * the pair in both namespaces: a world linked to two others needs a second name.
  */
-export function linkWorlds(a: World, b: World): WorldLink {
+export function linkWorlds(a: World, b: World, dev = 'mflink'): WorldLink {
   const n = a.opts.index;
   const link = { aIp: `10.214.${n}.1`, bIp: `10.214.${n}.2`, aIp6: `fd42:6d67:0:${n}::1`, bIp6: `fd42:6d67:0:${n}::2` };
-  const dev = 'mflink';
   must('ip', ['link', 'add', dev, 'netns', a.netns, 'type', 'veth', 'peer', 'name', dev, 'netns', b.netns]);
   for (const [w, ip, ip6] of [[a, link.aIp, link.aIp6], [b, link.bIp, link.bIp6]] as const) {
     must('ip', ['-n', w.netns, 'addr', 'add', `${ip}/30`, 'dev', dev]);

@@ -30,7 +30,14 @@ export interface WorldOptions {
   readonly gateway?: boolean;
 }
 
-export type StandInHandler = (req: { method: string; path: string; body: string }) => { status: number; type?: string; body: string | Buffer };
+export type StandInHandler = (req: StandInRequest) => { status: number; type?: string; body: string | Buffer; headers?: Record<string, string> };
+export interface StandInRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly body: string;
+  /** The Authorization header, when the client sent one (MaxMind's downloads use basic auth). */
+  readonly authorization?: string;
+}
 
 export const PROXY_PORT = 8888;
 export const UPSTREAM_RSYNC_PORT = 10873;
@@ -48,7 +55,7 @@ export class World {
   /** pebble's roots: [0] is the default chain, the rest alternates. */
   roots: { cn: string; pem: string }[] = [];
   /** Requests the HTTPS stand-ins received. */
-  readonly standInLog: { host: string; method: string; path: string; body: string }[] = [];
+  readonly standInLog: (StandInRequest & { host: string })[] = [];
   private dnsMgmt = 0;
   private readonly daemons: Daemon[] = [];
 
@@ -227,11 +234,11 @@ ${Object.entries(this.opts.modules)
       req.on('data', (d: string) => (body += d));
       req.on('end', () => {
         const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-        const entry = { host, method: req.method ?? 'GET', path: req.url ?? '/', body };
+        const entry = { host, method: req.method ?? 'GET', path: req.url ?? '/', body, authorization: req.headers.authorization };
         this.standInLog.push(entry);
         const handler = handlers[host];
         const out = handler ? handler(entry) : { status: 421, body: `no stand-in for ${host}\n` };
-        res.writeHead(out.status, { 'content-type': out.type ?? 'text/plain' });
+        res.writeHead(out.status, { 'content-type': out.type ?? 'text/plain', ...out.headers });
         res.end(out.body);
       });
     });

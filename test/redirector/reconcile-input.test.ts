@@ -79,6 +79,18 @@ describeWith(['python3'], 'mirrorfleet-reconcile on its own', () => {
     expect(r.stderr).toMatch(/^mirrorfleet-reconcile: failed: mirrorbits list -state=false: exit 1/);
   });
 
+  it('writes its lines in the order it does things when stdout and stderr share one file (the journal): the plan, then each failure', () => {
+    // A mirrorbits whose list is empty and whose add fails (as without GeoIP databases).
+    const bin = path.join(dir, 'mirrorbits-add-fails');
+    fs.writeFileSync(bin, '#!/bin/sh\ncase " $* " in\n  *" list "*) printf \'Identifier \\n\' ;;\n  *) echo "add error: One or more GeoIP database could not be loaded" >&2; exit 1 ;;\nesac\n', { mode: 0o755 });
+    const out = path.join(dir, 'journal.txt');
+    const r = run('sh', ['-c', `"$0" "$1" >"$2" 2>&1`, RECONCILER, path.join(REPO, 'test', 'golden', 'project-redirector', 'etc', 'mirrorfleet', 'redirector', 'mirrors.json'), out], { env: { ...process.env, MIRRORBITS_BIN: bin } });
+    expect(r.status).toBe(1);
+    const lines = fs.readFileSync(out, 'utf8').split('\n').filter(Boolean);
+    const kinds = lines.map((l) => /^(mirrorfleet-reconcile|plan|failed|done)\b/.exec(l)?.[1]);
+    expect(kinds.filter((k, i) => k !== kinds[i - 1])).toEqual(['mirrorfleet-reconcile', 'plan', 'failed', 'done']);
+  });
+
   it('refuses names mirrorbits could not tell apart (one inside another, any case), and non-JSON with its line', () => {
     const file = path.join(dir, 'names.json');
     const m = (name: string) => ({ name, admin: { name: 'A', email: 'a@example.org' }, http: 'http://x.example.org/', countries: ['FR'], continent: 'EU' });

@@ -1,7 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { USER_DATA_LIMITS } from '../../lib/host/user-data';
+import { USER_DATA_LIMITS, renderUserData as renderHostUserData } from '../../lib/host/user-data';
+import { loadProjectFile } from '../../lib/project/project';
+import { masterHost } from '../../lib/roles/master/role';
+import { redirectorHost } from '../../lib/roles/redirector/role';
 import { mirrorNodeFiles, renderNodeUserData as renderUserData } from '../../lib/roles/mirror-node/role';
 import { PREPARE_DATA_VOLUME } from '../../lib/host/data-volume';
 import { NODE_LAYOUT } from '../../lib/render/layout';
@@ -44,6 +47,21 @@ describe.each(EXAMPLES)('user data for examples/%s.yaml', (example) => {
     const texts = [userData, ...mirrorNodeFiles(config, NODE_LAYOUT).filter((f) => !f.asset).map((f) => f.content)];
     const passwordLines = texts.flatMap((t) => t.split('\n')).filter((line) => /^\s*password\s*[:=]/i.test(line));
     expect(passwordLines).toEqual(config.reports.reportMirror ? ['password=@MIRRORMANAGER_PASSWORD@'] : []);
+  });
+});
+
+describe('the users every host\'s user data creates', () => {
+  const project = loadProjectFile('examples/project.yaml');
+  it.each([
+    ...EXAMPLES.map((e) => [`examples/${e}.yaml`, renderUserData(exampleConfig(e))] as const),
+    ['the project\'s master', renderHostUserData(masterHost(project))] as const,
+    ['the project\'s redirector', renderHostUserData(redirectorHost(project))] as const,
+  ])('%s: each user\'s primary group is in `groups` (cloud-init creates those first, never a named primary group)', (_, userData) => {
+    const doc = parse(userData);
+    const users = (doc.users as ({ name: string; primary_group?: string } | string)[]).filter((u): u is { name: string; primary_group?: string } => typeof u !== 'string');
+    expect(users.length).toBeGreaterThan(0);
+    const missing = users.filter((u) => u.primary_group && !(doc.groups ?? []).includes(u.primary_group)).map((u) => `${u.name}: ${u.primary_group}`);
+    expect(missing).toEqual([]);
   });
 });
 

@@ -156,6 +156,9 @@ WantedBy=multi-user.target
 Description=Fetch the GeoLite2 City and ASN databases, swap them in, reload mirrorbits (R4)
 Wants=network-online.target
 After=network-online.target
+# mirrorbits adds no mirror without them: the list goes in once they are there (a first boot
+# waits for them, on Hetzner for the operator's key); later refreshes reconcile nothing.
+OnSuccess=${REDIRECTOR_UNITS.reconcile}
 
 [Service]
 Type=oneshot
@@ -182,7 +185,8 @@ WantedBy=timers.target
       enable: false,
       content: `[Unit]
 Description=Bring mirrorbits in line with the mirror list (R3)
-After=${REDIRECTOR_UNITS.mirrorbits}
+# After a GeoIP refresh started with it (first boot): mirrorbits' add needs the databases.
+After=${REDIRECTOR_UNITS.mirrorbits} ${REDIRECTOR_UNITS.geoip}
 Requires=${REDIRECTOR_UNITS.mirrorbits}
 
 [Service]

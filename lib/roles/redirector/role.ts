@@ -39,7 +39,8 @@ export function redirectorRole(p: ProjectConfig, r: RedirectorConfig, opts: Redi
     kind: 'redirector',
     title: `${p.preset.title} redirector`,
     packages: ['nginx', 'redis-server', 'rsync', 'python3'],
-    groups: [SYNC_GROUP],
+    // cloud-init creates a user's named primary group only when it is listed here.
+    groups: [SYNC_GROUP, MIRRORBITS_USER],
     users: [
       { name: SYNC_USER, group: SYNC_GROUP, gecos: 'mirror sync (owns the local copy)' },
       { name: MIRRORBITS_USER, group: MIRRORBITS_USER, gecos: 'mirrorbits redirector' },

@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { parseMirrorList } from '../lib/project/mirrors';
 import { renderDesiredMirrors } from '../lib/roles/redirector/desired-mirrors';
 import { BACKEND, BIN, RECONCILER, World, startWorld } from '../test/redirector/world';
+import { median } from './stats';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
@@ -66,7 +67,6 @@ const logEntries = (w: World): Map<string, number> =>
   new Map(w.redis('KEYS', 'MIRRORLOGS_*').trim().split('\n').filter(Boolean).map((k) => [k, Number(w.redis('LLEN', k).trim())]));
 const written = (before: Map<string, number>, after: Map<string, number>) =>
   [...after].reduce((sum, [k, n]) => sum + Math.max(0, n - (before.get(k) ?? 0)), 0);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function round(): Promise<Record<string, { seconds: number; writes: number }>> {
   const w = await startWorld();

@@ -20,6 +20,7 @@ import { ChildProcess, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { WrkResult, load, median, parseWrk } from './stats';
 import { loadProjectFile } from '../lib/project/project';
 import { REDIRECTOR_LAYOUT, RedirectorLayout, repositoryPath } from '../lib/roles/redirector/layout';
 import { renderNginxSite } from '../lib/roles/redirector/nginx';
@@ -50,7 +51,6 @@ for (const tool of ['nginx', 'wrk', 'redis-server', 'rsync', 'curl', 'python3'])
 const MIRRORBITS = '127.0.0.1:8080';
 const NGINX_PORT = 8081;
 const FILE = 'xcp/8.3/install.iso';
-const load = () => os.loadavg()[0].toFixed(2);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -94,35 +94,15 @@ function checkRedirects(w: World, url: string): string {
   return location;
 }
 
-interface WrkResult {
-  readonly rps: number;
-  readonly requests: number;
-  readonly non3xx: number;
-  readonly socketErrors: number;
-  readonly load: string;
-}
 
 async function wrk(w: World, url: string): Promise<WrkResult> {
   const before = load();
   const threads = String(Math.min(2, os.cpus().length));
   const r = await w.ns.execAsync('wrk', ['-t', threads, '-c', String(CONNECTIONS), '-d', `${DURATION}s`, '--timeout', '10s', url], (DURATION + 60) * 1000);
   if (r.status !== 0) throw new Error(`wrk ${url}: exit ${r.status}: ${r.stdout}${r.stderr}`);
-  const num = (re: RegExp) => Number(re.exec(r.stdout)?.[1] ?? 0);
-  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(r.stdout);
-  return {
-    rps: num(/Requests\/sec:\s+([\d.]+)/),
-    requests: num(/(\d+) requests in/),
-    // wrk counts anything but 2xx and 3xx here: every answer should be a 302 (a 200 for /healthz).
-    non3xx: num(/Non-2xx or 3xx responses: (\d+)/),
-    socketErrors: errors ? errors.slice(1).map(Number).reduce((a, b) => a + b, 0) : 0,
-    load: before,
-  };
+  return parseWrk(r.stdout, before);
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function main(): Promise<void> {
   console.log(`redirect-bench: ${BACKEND}; ${RUNS} run(s) of ${DURATION} s, ${CONNECTIONS} connections; ${os.cpus().length} CPUs; load average ${load()}`);
@@ -150,7 +130,7 @@ async function main(): Promise<void> {
       for (const which of first === 'nginx' ? (['nginx', 'direct'] as const) : (['direct', 'nginx'] as const)) res[which] = await wrk(w, which === 'nginx' ? through : straight);
       const row = { nginx: res.nginx!, direct: res.direct!, alone: await wrk(w, healthz) };
       rows.push(row);
-      const show = (x: WrkResult) => `${x.rps.toFixed(0)} req/s (non-3xx ${x.non3xx}, socket errors ${x.socketErrors}, load ${x.load})`;
+      const show = (x: WrkResult) => `${x.rps.toFixed(0)} req/s (non-3xx ${x.bad}, socket errors ${x.socketErrors}, load ${x.load})`;
       console.log(`  run ${run}: through nginx ${show(row.nginx)}; straight to mirrorbits ${show(row.direct)}; nginx/straight ${(row.nginx.rps / row.direct.rps).toFixed(2)}; nginx alone (/healthz) ${show(row.alone)}`);
     }
     const rng = (xs: number[], digits = 0) => `${Math.min(...xs).toFixed(digits)}..${Math.max(...xs).toFixed(digits)}`;

@@ -23,6 +23,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { median } from './stats';
 
 const REPO = path.join(__dirname, '..');
 const CDK = path.join(REPO, 'node_modules', '.bin', 'cdk');
@@ -46,7 +47,6 @@ const REDIS_RTT_SECONDS = 0.0005;
 const METADATA_BYTES = 4096;
 const EFS_READ_USD_PER_GB = 0.03;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 const secs = (t: bigint) => Number(process.hrtime.bigint() - t) / 1e9;
 

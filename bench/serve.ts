@@ -26,6 +26,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { WrkResult, load, median, parseWrk } from './stats';
 import { startApache } from '../test/support/apache';
 import { exampleConfigAt, testLayout } from '../test/support/fixtures';
 import { freePort, waitForPort } from '../test/support/ports';
@@ -65,7 +66,6 @@ interface Server {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const load = () => os.loadavg()[0].toFixed(2);
 
 function writeFiles(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
@@ -166,13 +166,6 @@ function checkServes(s: Server, file: string): void {
   if (r.stdout.trim() !== want) throw new Error(`${s.name} does not serve ${s.url(file)}: got "${r.stdout.trim()}" ${r.stderr}, expected "${want}"`);
 }
 
-interface WrkResult {
-  readonly rps: number;
-  readonly requests: number;
-  readonly non2xx: number;
-  readonly socketErrors: number;
-  readonly load: string;
-}
 
 function wrk(s: Server, w: (typeof WORKLOADS)[number]): WrkResult {
   const before = load();
@@ -182,21 +175,9 @@ function wrk(s: Server, w: (typeof WORKLOADS)[number]): WrkResult {
     timeout: (DURATION + 60) * 1000,
   });
   if (r.status !== 0) throw new Error(`wrk against ${s.name}: exit ${r.status}: ${r.stdout}${r.stderr}`);
-  const num = (re: RegExp) => Number(re.exec(r.stdout)?.[1] ?? 0);
-  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(r.stdout);
-  return {
-    rps: num(/Requests\/sec:\s+([\d.]+)/),
-    requests: num(/(\d+) requests in/),
-    non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
-    socketErrors: errors ? errors.slice(1).map(Number).reduce((a, b) => a + b, 0) : 0,
-    load: before,
-  };
+  return parseWrk(r.stdout, before);
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function main(): Promise<void> {
   console.log(`serve-bench: ${RUNS} run(s) of ${DURATION} s per workload and config; ${os.cpus().length} CPUs; load average ${load()}`);
@@ -229,8 +210,8 @@ async function main(): Promise<void> {
         const [a, p, d] = [result.get('rendered')!, result.get('previous')!, result.get('default')!];
         ratios.get(w.name)!.push(a.rps / d.rps);
         previousRatios.get(w.name)!.push(a.rps / p.rps);
-        for (const [name, x] of result) addErrors(`${w.name} ${name}`, x.socketErrors + x.non2xx);
-        const show = (x: WrkResult) => `${x.rps.toFixed(0)} req/s (non-2xx ${x.non2xx}, socket errors ${x.socketErrors}, load ${x.load})`;
+        for (const [name, x] of result) addErrors(`${w.name} ${name}`, x.socketErrors + x.bad);
+        const show = (x: WrkResult) => `${x.rps.toFixed(0)} req/s (non-2xx ${x.bad}, socket errors ${x.socketErrors}, load ${x.load})`;
         console.log(`  run ${run} ${w.name}: rendered ${show(a)}; previous MPM ${show(p)}; default ${show(d)}; rendered/default ${(a.rps / d.rps).toFixed(2)}, rendered/previous ${(a.rps / p.rps).toFixed(2)}`);
       } finally {
         for (const s of servers) await s.stop();

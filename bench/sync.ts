@@ -21,6 +21,7 @@ import * as path from 'node:path';
 import { parseConfig } from '../lib/config/load';
 import { NODE_LAYOUT, NodeLayout } from '../lib/render/layout';
 import { renderTreeConf } from '../lib/render/tree-conf';
+import { median } from './stats';
 
 const ASSETS = path.join(__dirname, '..', 'assets');
 const args = process.argv.slice(2);
@@ -114,7 +115,6 @@ function sh(cmd: string, argv: string[], env?: NodeJS.ProcessEnv) {
   return { seconds, stdout: r.stdout, stderr: r.stderr };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (s: number) => `${s.toFixed(3)} s`;
 
 async function freePort(): Promise<number> {

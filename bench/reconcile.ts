@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { parseMirrorList } from '../lib/project/mirrors';
 import { renderDesiredMirrors } from '../lib/roles/redirector/desired-mirrors';
 import { BACKEND, BIN, RECONCILER, World, startWorld } from '../test/redirector/world';
-import { median } from './stats';
+import { median } from './common';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);

@@ -20,7 +20,7 @@ import { ChildProcess, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { WrkResult, load, median, parseWrk } from './stats';
+import { WrkResult, load, median, option, parseWrk } from './common';
 import { loadProjectFile } from '../lib/project/project';
 import { REDIRECTOR_LAYOUT, RedirectorLayout, repositoryPath } from '../lib/roles/redirector/layout';
 import { renderNginxSite } from '../lib/roles/redirector/nginx';
@@ -28,11 +28,6 @@ import { REPO, testLayout } from '../test/support/fixtures';
 import { desiredFile } from '../test/redirector/mirrors';
 import { BACKEND, GEO_MIRRORS, World, startWorld, waitForState } from '../test/redirector/world';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const RUNS = Number(option('--runs', '3'));
 const DURATION = Number(option('--duration', '8'));
 const CONNECTIONS = Number(option('--connections', '32'));

@@ -23,7 +23,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { median } from './stats';
+import { median } from './common';
 
 const REPO = path.join(__dirname, '..');
 const CDK = path.join(REPO, 'node_modules', '.bin', 'cdk');

@@ -26,16 +26,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { WrkResult, load, median, parseWrk } from './stats';
+import { WrkResult, load, median, option, parseWrk } from './common';
 import { startApache } from '../test/support/apache';
 import { exampleConfigAt, testLayout } from '../test/support/fixtures';
 import { freePort, waitForPort } from '../test/support/ports';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const RUNS = Number(option('--runs', '3'));
 const DURATION = Number(option('--duration', '8'));
 const ONLY = option('--only', '').split(',').filter(Boolean);

@@ -21,7 +21,7 @@ import * as path from 'node:path';
 import { parseConfig } from '../lib/config/load';
 import { NODE_LAYOUT, NodeLayout } from '../lib/render/layout';
 import { renderTreeConf } from '../lib/render/tree-conf';
-import { median } from './stats';
+import { median } from './common';
 
 const ASSETS = path.join(__dirname, '..', 'assets');
 const args = process.argv.slice(2);

@@ -31,3 +31,10 @@ export function parseWrk(stdout: string, loadBefore: string): WrkResult {
     load: loadBefore,
   };
 }
+
+/** `--name VALUE` from the command line, or the fallback. */
+export const option = (name: string, fallback: string): string => {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};

@@ -64,7 +64,7 @@ const VERIFY_HELP = `"off", or when to compare the whole tree with upstream: ${S
 
 export const scheduleSchema = str(SCHEDULE_HELP).refine((s) => parseSchedule(s) !== undefined, { error: SCHEDULE_HELP });
 
-const treeSchema = strictObject({
+export const treeSchema = strictObject({
   name: str('a short lower-case name: letters, digits and "-", starting with a letter or digit').regex(NAME_RE, {
     error: 'a short lower-case name: letters, digits and "-" (at most 31), starting with a letter or digit',
   }),

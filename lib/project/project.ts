@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { NodeConfig } from '../config/node-config';
 import { Problem } from '../config/problems';
 import { resolveConfig } from '../config/resolve';
-import { cidrSchema, configSchema } from '../config/schema';
+import { cidrSchema, configSchema, treeSchema } from '../config/schema';
 import { isPublicKey } from '../config/hcloud';
 import { PRESETS, PRESET_IDS, Preset, PresetId } from '../presets';
 import { MirrorList, loadMirrorList } from './mirrors';
@@ -17,13 +17,11 @@ import { parseYamlWith, readYamlText, throwIfProblems } from './yaml-file';
  * cloud blocks). The redirector's block comes with the redirector.
  */
 
-const NAME_HELP = 'a short lower-case name: letters, digits and "-" (at most 31), starting with a letter or digit';
 const posInt = (allowed: string, min: number, max: number) => z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed });
 
-const masterTreeSchema = z.strictObject({
-  name: z.string({ error: NAME_HELP }).regex(/^[a-z0-9][a-z0-9-]{0,30}$/, { error: NAME_HELP }),
-  path: z.string({ error: 'an absolute path under storage.mountPoint' }).regex(/^\/([A-Za-z0-9._-]+\/?)*$/, { error: 'an absolute path under storage.mountPoint' }).optional(),
-});
+// A tree of the master: the node's tree keys that mean something at the origin (no upstream,
+// no schedule), so a path is checked as on a node and an automatic volume can be sized.
+const masterTreeSchema = treeSchema.pick({ name: true, path: true, sizeGiB: true, growthGiBPerYear: true });
 
 const SSH_KEY_HELP = 'an OpenSSH public key line ("ssh-ed25519 AAAA... build@ci")';
 
@@ -87,7 +85,7 @@ export function loadProjectFile(file: string, checks: readonly ProjectCheck[] = 
   const input = f.data;
   const preset = PRESETS[input.preset as PresetId];
   const m = input.master;
-  const trees: { name: string; path?: string }[] = m.trees ?? preset.trees.map((t) => ({ name: t.name }));
+  const trees: z.infer<typeof masterTreeSchema>[] = m.trees ?? preset.trees.map((t) => ({ name: t.name }));
   const problems: Problem[] = [];
   if (trees.length === 0) problems.push({ path: ['master', 'trees'], shown: 'missing', allowed: `required for preset "${preset.id}": the trees the master publishes` });
 
@@ -95,7 +93,7 @@ export function loadProjectFile(file: string, checks: readonly ProjectCheck[] = 
   const { config: node, problems: nodeProblems } = resolveConfig({
     ...m,
     preset: input.preset,
-    trees: trees.map((t) => ({ name: t.name, path: t.path, upstream: `rsync://${m.hostname}/${t.name}/` })),
+    trees: trees.map((t) => ({ ...t, upstream: `rsync://${m.hostname}/${t.name}/` })),
     rsync: { enabled: true, maxConnections: m.rsync?.maxConnections },
   });
   problems.push(...nodeProblems.map((p) => ({ ...p, path: ['master', ...p.path] })));

@@ -63,6 +63,27 @@ describe('examples/project.yaml', () => {
   });
 });
 
+describe('a custom project\'s master', () => {
+  const custom = (trees: string) => projectWith({
+    project: (s) => s.replace('preset: xcp-ng', 'preset: custom').replace(/\n# The central redirector[\s\S]*$/, '\n')
+      .replace('  storage:', `  trees:\n${trees}\n  storage:`),
+  });
+
+  it('sizes an automatic volume from its trees\' sizes and growth (was refused: trees[].sizeGiB was not a master key)', () => {
+    const p = loadProjectFile(custom('    - { name: alma, sizeGiB: 400, growthGiBPerYear: 50 }\n    - { name: rocky, sizeGiB: 300 }'));
+    expect(p.master.node.trees.map((t) => t.name)).toEqual(['alma', 'rocky']);
+    // Both trees count: more than either alone with its growth.
+    expect(p.master.node.storage.sizeGiB).toBeGreaterThan(750);
+  });
+
+  it('keeps a tree\'s path out of "." and ".." (was accepted: /srv/mirror/../../etc)', () => {
+    const file = custom('    - { name: alma, sizeGiB: 400, path: /srv/mirror/../../etc }');
+    expect(problems(() => loadProjectFile(file))).toEqual([
+      expect.stringMatching(/master\.trees\[0\]\.path: "\/srv\/mirror\/\.\.\/\.\.\/etc" — an absolute path such as \/srv\/mirror\/fedora, without "\." or "\.\." components$/),
+    ]);
+  });
+});
+
 describe('bad project files get every problem at once, with positions', () => {
   it('project.yaml: typos, a bad key, a missing incoming block, a bad CIDR, a mirror list that is not there', () => {
     const file = projectWith({

@@ -44,7 +44,9 @@ export const NEGATIVE_CASES: readonly NegativeCase[] = [
       editBundle(c, bootUserData(c), (files) =>
         files.map((f) => (/mirrorfleet-sync-[^/]+\.service$/.test(f.path) ? { ...f, content: f.content.replace(/^ExecStart=\/usr\/local\/bin\/mirror-sync /m, 'ExecStart=/usr/local/bin/mirror-sync-typo ') } : f)),
       ),
-    evidence: [/Failed at step EXEC spawning \/usr\/local\/bin\/mirror-sync-typo|Failed to locate executable \/usr\/local\/bin\/mirror-sync-typo/, /mirrorfleet-sync-xcp-ng\.service/],
+    // systemd's own line naming the path comes from the forked child and is sometimes not in the
+    // journal yet; the unit's exit status 203/EXEC (the exec failed) always is.
+    evidence: [/Failed at step EXEC spawning \/usr\/local\/bin\/mirror-sync-typo|Failed to locate executable \/usr\/local\/bin\/mirror-sync-typo|mirrorfleet-sync-xcp-ng\.service: Main process exited, code=exited, status=203\/EXEC/, /mirrorfleet-sync-xcp-ng\.service/],
   },
   {
     name: 'a volume holding a foreign file system (refused, never formatted)',

@@ -171,7 +171,7 @@ hostname: bench.example.org
 admin: { name: Bench, email: bench@example.org }
 site: { city: Lyon, country: FR }
 bandwidthMbps: 1000
-storage: { mountPoint: ${mount} }
+storage: { mountPoint: ${mount}, sizeGiB: 100 }
 trees:
   - name: bench
     upstream: ${url}

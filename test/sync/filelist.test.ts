@@ -106,6 +106,22 @@ describeWith(['rsync', 'flock'], 'mirror-sync, strategy filelist, against a real
     expect(e.hookCalls()).toHaveLength(2);
   });
 
+  it('a directory gone upstream goes with its files in one rm (never one below another), all of them counted', async () => {
+    const fillers = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`el/9/os/Packages/f/filler-${i}-1.el9.x86_64.rpm`, 700]));
+    writeFiles(up.dir, { ...fillers, 'extras/9/x86_64/one-1.rpm': 900, 'extras/9/x86_64/two-1.rpm': 900 });
+    expect(up.publish().status).toBe(0);
+    expect(out(await e.run())).not.toContain('FAILED');
+    fs.rmSync(path.join(up.dir, 'extras'), { recursive: true });
+    expect(up.publish().status).toBe(0);
+    const r = await e.run();
+    expect(out(r)).not.toContain('FAILED');
+    // extras, extras/9, extras/9/x86_64 and the two packages: five paths, one of which is removed.
+    expect(r.stdout).toContain('mirror-sync[repo]: deleted 5 path(s) gone upstream\n');
+    expect(fs.readFileSync(path.join(e.state, 'run', 'del'), 'utf8').split('\n').filter(Boolean)).toHaveLength(5);
+    expect(fs.readFileSync(path.join(e.state, 'run', 'rm'), 'utf8')).toBe('extras\n');
+    same();
+  });
+
   it('--full compares the whole tree and heals local damage the list diff cannot see', async () => {
     fs.rmSync(path.join(tree(), 'el/9/os/Packages/b/beta-2.1-1.el9.x86_64.rpm'));
     writeFiles(tree(), { 'el/9/stray.tmp': 'left behind\n' });

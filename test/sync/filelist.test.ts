@@ -17,6 +17,8 @@ describeWith(['rsync', 'flock'], 'mirror-sync, strategy filelist, against a real
   const LIST = 'fullfiletimelist-repo';
   const tree = () => e.tree.path;
   const same = () => expect(snapshot(tree(), ['project'])).toEqual(snapshot(up.dir, ['project']));
+  /** The mtimes (ms) of directories `dirs` below the tree and below upstream's. */
+  const dirTimes = (dirs: string[]) => [tree(), up.dir].map((top) => dirs.map((d) => `${d} ${Math.floor(fs.statSync(path.join(top, d)).mtimeMs)}`));
   /** The daemon's log lines since `from` that start a request: "rsync on MODULE/PATH from ...". */
   const requests = (from: number) => up.log().slice(from).split('\n').filter((l) => / rsync on /.test(l)).map((l) => l.replace(/^.*\] rsync on (\S+) from.*$/, '$1'));
 
@@ -89,6 +91,9 @@ describeWith(['rsync', 'flock'], 'mirror-sync, strategy filelist, against a real
     expect(out(r)).not.toContain('FAILED');
     expect(r.stdout).toContain('mirror-sync[repo]: deleted 2 path(s) gone upstream\n');
     expect(r.stdout).toMatch(/: done in \d+ s: 3 files, \d+ bytes received$/m);
+    // Directories whose entries the run renamed in or deleted: upstream's times again.
+    const [mine, upstream] = dirTimes(['el/9/os/Packages/a', 'el/9/os/repodata', 'isos/9']);
+    expect(mine).toEqual(upstream);
     fs.rmSync(path.join(up.dir, 'isos/9/boot.iso'));
     same();
     // The planned paths, from the two lists: the new and changed files (and directories whose

@@ -75,7 +75,10 @@ describeWith(['rsync', 'flock', 'timeout'], 'stalls and kills', () => {
 
   it('upstream error text with control characters and quotes leaves status.json valid JSON (case 11)', async () => {
     // A "daemon" that greets, then refuses with text of its choosing.
-    const evil = 'no \u001b[31mmodule\u001b[0m "repo"\there\u0007';
+    // ...and that looks like the fields the next run reads back from status.json.
+    const evil = 'no \u001b[31mmodule\u001b[0m "repo"\there\u0007 "lastSuccess":9,"verify":{"lastSuccess":9,"success":1,"missedPaths":9}';
+    const before = JSON.parse(fs.readFileSync(path.join(e.state, 'status.json'), 'utf8'));
+    expect(before.lastSuccess).toBeGreaterThan(9);
     const server = net.createServer((s) => {
       s.write('@RSYNCD: 31.0\n');
       s.once('data', () => s.end(`@ERROR: ${evil}\n`));
@@ -83,9 +86,13 @@ describeWith(['rsync', 'flock', 'timeout'], 'stalls and kills', () => {
     const port = await freePort();
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     try {
-      const r = await e.run([], { conf: e.variant('evil', { UPSTREAM: `rsync://127.0.0.1:${port}/repo/`, RETRIES: 0 }) });
+      const evilConf = e.variant('evil', { UPSTREAM: `rsync://127.0.0.1:${port}/repo/`, RETRIES: 0 });
+      expect((await e.run([], { conf: evilConf })).status).toBe(1);
+      const r = await e.run([], { conf: evilConf });
       expect(r.status).toBe(1);
       const text = fs.readFileSync(path.join(e.state, 'status.json'), 'utf8');
+      // Read back twice, the record is still the engine's own, not the text's.
+      expect(JSON.parse(text)).toMatchObject({ lastSuccess: before.lastSuccess, verify: before.verify });
       expect(() => JSON.parse(text)).not.toThrow();
       expect(run('python3', ['-c', 'import json,sys; json.load(open(sys.argv[1], encoding="utf-8"))', path.join(e.state, 'status.json')]).status).toBe(0);
       expect(JSON.parse(text)).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('module') });

@@ -17,8 +17,8 @@ describeWith(['rsync', 'flock'], 'mirror-sync, strategy filelist, against a real
   const LIST = 'fullfiletimelist-repo';
   const tree = () => e.tree.path;
   const same = () => expect(snapshot(tree(), ['project'])).toEqual(snapshot(up.dir, ['project']));
-  /** The mtimes (ms) of directories `dirs` below the tree and below upstream's. */
-  const dirTimes = (dirs: string[]) => [tree(), up.dir].map((top) => dirs.map((d) => `${d} ${Math.floor(fs.statSync(path.join(top, d)).mtimeMs)}`));
+  /** The mtimes of directories `dirs` below the tree and below upstream's, to the second (as rsync compares them). */
+  const dirTimes = (dirs: string[]) => [tree(), up.dir].map((top) => dirs.map((d) => `${d} ${Math.floor(fs.statSync(path.join(top, d)).mtimeMs / 1000)}`));
   /** The daemon's log lines since `from` that start a request: "rsync on MODULE/PATH from ...". */
   const requests = (from: number) => up.log().slice(from).split('\n').filter((l) => / rsync on /.test(l)).map((l) => l.replace(/^.*\] rsync on (\S+) from.*$/, '$1'));
 
@@ -85,6 +85,9 @@ describeWith(['rsync', 'flock'], 'mirror-sync, strategy filelist, against a real
       'el/9/os/repodata/repomd.xml': '<repomd><revision>2</revision></repomd>\n',
     });
     fs.chmodSync(path.join(up.dir, 'isos/9/boot.iso'), 0o600); // group cannot read: unlisted
+    // Upstream's directories an hour old: a run that left its own times would show.
+    const hourAgo = Date.now() / 1000 - 3600;
+    for (const d of ['el/9/os/Packages/a', 'el/9/os/repodata', 'isos/9']) fs.utimesSync(path.join(up.dir, d), hourAgo, hourAgo);
     expect(up.publish().status).toBe(0);
     const from = up.log().length;
     const r = await e.run();

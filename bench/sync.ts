@@ -31,7 +31,9 @@ const option = (name: string, fallback: number) => {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 const FILES = option('--files', 100_000);
-const ROUNDS = 5;
+/** Samples per figure: a no-change run takes ~15 ms, so one busy moment on the host moves it. */
+const NOCHANGE_RUNS = 9;
+const ROUNDS = 7;
 if (!Number.isInteger(FILES) || FILES < 1000) {
   console.error('usage: npm run bench:sync -- [--files N (at least 1000)] [--scaling] [--no-nodelay] [--keep]');
   process.exit(2);
@@ -212,7 +214,7 @@ trees:
 }
 
 /**
- * No-change syncs: the median of 5 runs each, plain rsync and mirror-sync alternating. With
+ * No-change syncs: the median of NOCHANGE_RUNS runs each, plain rsync and mirror-sync alternating. With
  * MIRROR_SYNC_TIMING, mirror-sync says where its time went (microseconds): reading its file and
  * taking the lock (a flock process), the check (one rsync --list-only), the record (metrics and
  * status.json, one rename.ul); the rest of the wall time is starting and ending the process.
@@ -221,7 +223,7 @@ function noChange(s: Setup) {
   const plain: number[] = [];
   const engine: number[] = [];
   const phases: Record<string, number[]> = {};
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < NOCHANGE_RUNS; i++) {
     plain.push(sh('rsync', ['-rlpt', '--delete-delay', s.url, `${s.plain}/`]).seconds);
     const r = sh(path.join(ASSETS, 'mirror-sync'), [s.conf], { ...process.env, MIRROR_SYNC_TIMING: '1' });
     if (!r.stdout.includes('unchanged:')) throw new Error(`mirror-sync did a sync where nothing changed:\n${r.stdout}`);
@@ -257,10 +259,10 @@ async function main() {
   const a = noChange(s);
   const r1 = a.plain / a.engine;
   console.log(`(a) no change:   plain rsync ${fmt(a.plain)}   mirror-sync ${fmt(a.engine)}   ratio ${r1.toFixed(1)}`);
-  console.log(`    mirror-sync's no-change time (medians; its 5 runs took ${fmt(a.range[0])} to ${fmt(a.range[1])}): ${a.breakdown}`);
+  console.log(`    mirror-sync's no-change time (medians; its ${NOCHANGE_RUNS} runs took ${fmt(a.range[0])} to ${fmt(a.range[1])}): ${a.breakdown}`);
   console.log(`    for scale, in this run: a process start (bash -c :) ${(floor('bash', ['-c', ':']) * 1000).toFixed(1)} ms, rsync --version ${(floor('rsync', ['--version']) * 1000).toFixed(1)} ms, flock -n ${(floor('flock', ['-n', path.join(s.work, 'floor.lock'), 'true']) * 1000).toFixed(1)} ms`);
 
-  // Five rounds, each a new 1% change published by the master, then both syncs (which goes first
+  // ROUNDS rounds, each a new 1% change published by the master, then both syncs (which goes first
   // alternates: neither always finds the other's writes still being flushed); medians.
   const rounds: { plain: number; engine: number }[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -282,11 +284,11 @@ async function main() {
   }
   const b = { plain: median(rounds.map((r) => r.plain)), engine: median(rounds.map((r) => r.engine)) };
   const r2 = b.plain / b.engine;
-  console.log(`(b) 1% changed:  plain rsync ${fmt(b.plain)}   mirror-sync ${fmt(b.engine)}   ratio ${r2.toFixed(1)}   (medians of ${ROUNDS} rounds; both copies equal upstream after each)`);
+  console.log(`(b) 1% changed:  plain rsync ${fmt(b.plain)}   mirror-sync ${fmt(b.engine)}   ratio ${r2.toFixed(2)}   (medians of ${ROUNDS} rounds; both copies equal upstream after each)`);
   await cleanup(s);
 
   if (flag('--scaling')) {
-    console.log('scaling of the no-change sync (median of 5):');
+    console.log(`scaling of the no-change sync (median of ${NOCHANGE_RUNS}):`);
     for (const n of [10_000, 100_000, 1_000_000]) {
       const t = await setup(n);
       const m = noChange(t);
@@ -294,7 +296,7 @@ async function main() {
       await cleanup(t);
     }
   }
-  console.log(`sync-bench: files=${FILES} nochange_ratio=${r1.toFixed(1)} changed_ratio=${r2.toFixed(1)}`);
+  console.log(`sync-bench: files=${FILES} nochange_ratio=${r1.toFixed(1)} changed_ratio=${r2.toFixed(2)}`);
 }
 
 main().catch((e) => {

@@ -68,7 +68,7 @@ const BAD: [string, string[]][] = [
   [
     'hcloud-user-data-too-large.yaml',
     [
-      "FILE:11:7 trees[0].excludes: 300 entries, 19201 characters, user data of about 43 KiB \u2014 at most 32 KiB of user data on Hetzner Cloud (every node file travels in it, compressed): shorten the largest values, trees[0].excludes (300 entries, 19201 characters)",
+      "FILE:11:7 trees[0].excludes: 300 entries, 19201 characters, user data of about 44 KiB \u2014 at most 32 KiB of user data on Hetzner Cloud (every node file travels in it, compressed): shorten the largest values, trees[0].excludes (300 entries, 19201 characters)",
     ],
   ],
   [

@@ -84,6 +84,23 @@ describeWith(['rsync', 'flock', 'sha1sum', 'mkfifo', 'truncate'], 'a hostile or 
     }
   });
 
+  it('a checksum naming a path through a symlink in the tree is never hashed nor fetched (case 7)', async () => {
+    // A canonical path, but `el/outside` is a local link out of the tree (an admin's, say):
+    // hashing through it would let upstream test a guess of the secret's content.
+    writeFiles(root, { 'secret/mirrormanager-password': 'hunter2\n' });
+    const secret = path.join(root, 'secret/mirrormanager-password');
+    const link = path.join(e.tree.path, 'el/outside');
+    fs.symlinkSync(path.dirname(secret), link);
+    publishEdited(up, addSum(`${sha1('not-the-password\n')}\tel/outside/mirrormanager-password`), 9);
+    const from = up.log().length;
+    const r = await e.run();
+    expect(out(r)).not.toContain('FAILED');
+    expect(up.log().slice(from)).not.toContain('mirrormanager-password');
+    expect(fs.lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(fs.readFileSync(secret, 'utf8')).toBe('hunter2\n');
+    fs.rmSync(link);
+  });
+
   it('a list naming /dev/zero under its checksums is refused at once instead of hashing for ever (case 8)', async () => {
     publishEdited(up, addSum(`${sha1('')}\t/dev/zero`), 10);
     const r = await e.run();

@@ -6,7 +6,8 @@
  * updates, per-letter Packages directories, repodata), published with mirror-publish (the
  * master's step, M2). Timed: plain `rsync -rlpt --delete-delay` and `mirror-sync` (strategy
  * filelist) for (a) a no-change sync and (b) a sync after 1% of the files changed. Both copies
- * are checked against upstream afterwards. --scaling adds the no-change series at 10,000,
+ * are checked against upstream afterwards. Before each timed run the page cache is written out
+ * (`sync`), for both tools alike. --scaling adds the no-change series at 10,000,
  * 100,000 and 1,000,000 files. The daemon sets `socket options = TCP_NODELAY` (as a master
  * should: without it each small protocol message can wait 40 ms for a delayed ACK, which costs
  * both clients); --no-nodelay runs it with rsync's defaults. The last line is
@@ -129,6 +130,13 @@ function sh(cmd: string, argv: string[], env?: NodeJS.ProcessEnv) {
 
 const fmt = (s: number) => `${s.toFixed(3)} s`;
 
+/**
+ * Writes the page cache out before a timed sync, so that neither tool pays for writing back what
+ * the step before it left (the master's publishing, the other tool's sync): on a mirror, syncs are
+ * hours apart. Both tools get it before every timed run.
+ */
+const flushWrites = () => spawnSync('sync');
+
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const srv = net.createServer().listen(0, '127.0.0.1', () => {
@@ -224,7 +232,9 @@ function noChange(s: Setup) {
   const engine: number[] = [];
   const phases: Record<string, number[]> = {};
   for (let i = 0; i < NOCHANGE_RUNS; i++) {
+    flushWrites();
     plain.push(sh('rsync', ['-rlpt', '--delete-delay', s.url, `${s.plain}/`]).seconds);
+    flushWrites();
     const r = sh(path.join(ASSETS, 'mirror-sync'), [s.conf], { ...process.env, MIRROR_SYNC_TIMING: '1' });
     if (!r.stdout.includes('unchanged:')) throw new Error(`mirror-sync did a sync where nothing changed:\n${r.stdout}`);
     engine.push(r.seconds);
@@ -269,9 +279,11 @@ async function main() {
     const change = changeOnePercent(s.up, s.built.files, s.built.repos, round);
     const publish = sh(path.join(ASSETS, 'mirror-publish'), [s.up, 'fullfiletimelist-bench', 'project/trace/master.example.org']).seconds;
     const plainFirst = round % 2 === 0;
-    const engineBefore = plainFirst ? undefined : sh(path.join(ASSETS, 'mirror-sync'), [s.conf]);
+    const engine = () => (flushWrites(), sh(path.join(ASSETS, 'mirror-sync'), [s.conf]));
+    const engineBefore = plainFirst ? undefined : engine();
+    flushWrites();
     const plainRun = sh('rsync', ['-rlpt', '--delete-delay', '--stats', s.url, `${s.plain}/`]);
-    const engineRun = engineBefore ?? sh(path.join(ASSETS, 'mirror-sync'), [s.conf]);
+    const engineRun = engineBefore ?? engine();
     rounds.push({ plain: plainRun.seconds, engine: engineRun.seconds });
     const plainFiles = Number(/^Number of regular files transferred: ([\d,]+)/m.exec(plainRun.stdout)![1].replace(/,/g, ''));
     const status = JSON.parse(fs.readFileSync(path.join(s.stateDir, 'status.json'), 'utf8'));

@@ -131,11 +131,14 @@ function sh(cmd: string, argv: string[], env?: NodeJS.ProcessEnv) {
 const fmt = (s: number) => `${s.toFixed(3)} s`;
 
 /**
- * Writes the page cache out before a timed sync, so that neither tool pays for writing back what
- * the step before it left (the master's publishing, the other tool's sync): on a mirror, syncs are
- * hours apart. Both tools get it before every timed run.
+ * A timed sync, after the page cache is written out: neither tool pays for writing back what the
+ * step before it left (the master's publishing, the other tool's sync); on a mirror, syncs are
+ * hours apart. Both tools are timed through here.
  */
-const flushWrites = () => spawnSync('sync');
+function timedSync(cmd: string, argv: string[], env?: NodeJS.ProcessEnv) {
+  spawnSync('sync');
+  return sh(cmd, argv, env);
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -232,10 +235,8 @@ function noChange(s: Setup) {
   const engine: number[] = [];
   const phases: Record<string, number[]> = {};
   for (let i = 0; i < NOCHANGE_RUNS; i++) {
-    flushWrites();
-    plain.push(sh('rsync', ['-rlpt', '--delete-delay', s.url, `${s.plain}/`]).seconds);
-    flushWrites();
-    const r = sh(path.join(ASSETS, 'mirror-sync'), [s.conf], { ...process.env, MIRROR_SYNC_TIMING: '1' });
+    plain.push(timedSync('rsync', ['-rlpt', '--delete-delay', s.url, `${s.plain}/`]).seconds);
+    const r = timedSync(path.join(ASSETS, 'mirror-sync'), [s.conf], { ...process.env, MIRROR_SYNC_TIMING: '1' });
     if (!r.stdout.includes('unchanged:')) throw new Error(`mirror-sync did a sync where nothing changed:\n${r.stdout}`);
     engine.push(r.seconds);
     const t = /mirror-sync-timing: (\S+) (\S+) (\S+) (\S+)/.exec(r.stderr)!.slice(1).map(Number);
@@ -273,16 +274,15 @@ async function main() {
   console.log(`    for scale, in this run: a process start (bash -c :) ${(floor('bash', ['-c', ':']) * 1000).toFixed(1)} ms, rsync --version ${(floor('rsync', ['--version']) * 1000).toFixed(1)} ms, flock -n ${(floor('flock', ['-n', path.join(s.work, 'floor.lock'), 'true']) * 1000).toFixed(1)} ms`);
 
   // ROUNDS rounds, each a new 1% change published by the master, then both syncs (which goes first
-  // alternates: neither always finds the other's writes still being flushed); medians.
+  // alternates: neither always reads upstream's files while the other left them cached); medians.
   const rounds: { plain: number; engine: number }[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const change = changeOnePercent(s.up, s.built.files, s.built.repos, round);
     const publish = sh(path.join(ASSETS, 'mirror-publish'), [s.up, 'fullfiletimelist-bench', 'project/trace/master.example.org']).seconds;
     const plainFirst = round % 2 === 0;
-    const engine = () => (flushWrites(), sh(path.join(ASSETS, 'mirror-sync'), [s.conf]));
+    const engine = () => timedSync(path.join(ASSETS, 'mirror-sync'), [s.conf]);
     const engineBefore = plainFirst ? undefined : engine();
-    flushWrites();
-    const plainRun = sh('rsync', ['-rlpt', '--delete-delay', '--stats', s.url, `${s.plain}/`]);
+    const plainRun = timedSync('rsync', ['-rlpt', '--delete-delay', '--stats', s.url, `${s.plain}/`]);
     const engineRun = engineBefore ?? engine();
     rounds.push({ plain: plainRun.seconds, engine: engineRun.seconds });
     const plainFiles = Number(/^Number of regular files transferred: ([\d,]+)/m.exec(plainRun.stdout)![1].replace(/,/g, ''));
